@@ -1,0 +1,20 @@
+//! Domain types shared by every Palisade stage: traces, hosts, path templates, data fields
+//! and the limits that bound them. This crate performs no I/O.
+
+pub mod access;
+pub mod field;
+pub mod host;
+pub mod inventory;
+pub mod limits;
+pub mod path;
+pub mod sketch;
+pub mod template;
+pub mod timestamp;
+pub mod trace;
+
+pub use field::{DataField, FieldType, Section, StringFormat};
+pub use limits::Limits;
+pub use template::{ParamEvidence, ParamRule, PathTemplate, TemplateSegment, ValueKind};
+pub use trace::{
+    AgentAnalysis, Body, Header, Peer, QueryParam, Request, Response, Trace, TraceError, TraceMeta, TraceSource,
+};

@@ -1,0 +1,60 @@
+//! Request path handling shared by discovery and storage.
+
+/// Splits a request path into its segments. Empty segments (`//`, a trailing `/`) are
+/// dropped, and `.` and `..` are resolved as RFC 3986 section 5.2.4 does, so `..` never
+/// climbs above the root. Segments stay percent-encoded: `%2F` is part of a segment, not a
+/// separator.
+pub fn split_path(path: &str) -> Vec<&str> {
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
+    segments
+}
+
+/// Joins segments into a path that starts with `/`.
+pub fn join_path<S: AsRef<str>>(segments: &[S]) -> String {
+    if segments.is_empty() {
+        return "/".to_string();
+    }
+    let mut path = String::new();
+    for segment in segments {
+        path.push('/');
+        path.push_str(segment.as_ref());
+    }
+    path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_path_cases() {
+        let cases: [(&str, &[&str]); 8] = [
+            ("/", &[]),
+            ("/users/42", &["users", "42"]),
+            ("/users//42/", &["users", "42"]),
+            ("/a/./b", &["a", "b"]),
+            ("/a/../b", &["b"]),
+            ("/../../etc/passwd", &["etc", "passwd"]),
+            ("/files/a%2Fb", &["files", "a%2Fb"]),
+            ("/a/b/..", &["a"]),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(split_path(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn join_path_round_trip() {
+        assert_eq!(join_path(&["users", "42"]), "/users/42");
+        assert_eq!(join_path::<&str>(&[]), "/");
+    }
+}
