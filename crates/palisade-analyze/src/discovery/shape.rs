@@ -1,0 +1,271 @@
+//! Classifies one concrete path segment by the shape of its value, without any word list.
+
+use palisade_core::ValueKind;
+
+/// Returns the shape of a path segment. Percent-encoded segments are judged by their
+/// decoded text, so `alice%40example.com` is an email.
+pub fn classify_segment(segment: &str) -> ValueKind {
+    if segment.contains('%') {
+        let decoded = percent_decode(segment);
+        return classify_decoded(&decoded);
+    }
+    classify_decoded(segment)
+}
+
+fn classify_decoded(value: &str) -> ValueKind {
+    let bytes = value.as_bytes();
+    if bytes.is_empty() {
+        return ValueKind::Other;
+    }
+
+    if bytes.iter().all(u8::is_ascii_digit) {
+        return ValueKind::Integer;
+    }
+    if is_uuid(bytes) {
+        return ValueKind::Uuid;
+    }
+    if bytes.len() >= 16 && bytes.iter().all(u8::is_ascii_hexdigit) {
+        return ValueKind::HexHash;
+    }
+    if is_date(bytes) {
+        return ValueKind::Date;
+    }
+    if is_email(value) {
+        return ValueKind::Email;
+    }
+    if is_version(bytes) {
+        return ValueKind::Version;
+    }
+
+    let stats = CharStats::of(bytes);
+    if stats.other > 0 {
+        return ValueKind::Other;
+    }
+    if stats.digits > 0 && stats.letters > 0 && is_mixed_id(bytes, &stats) {
+        return ValueKind::MixedId;
+    }
+    if bytes.len() >= 16 && looks_random(bytes) {
+        return ValueKind::Token;
+    }
+    if stats.separators > 0 {
+        return ValueKind::Slug;
+    }
+    // Words, including those with a short number such as `oauth2`, `sha256` or `ec2`.
+    ValueKind::Word
+}
+
+/// Counts of character classes in a segment. Separators are `-`, `_` and `.`.
+struct CharStats {
+    letters: usize,
+    digits: usize,
+    separators: usize,
+    other: usize,
+}
+
+impl CharStats {
+    fn of(bytes: &[u8]) -> Self {
+        let mut stats = CharStats { letters: 0, digits: 0, separators: 0, other: 0 };
+        for &b in bytes {
+            match b {
+                b'a'..=b'z' | b'A'..=b'Z' => stats.letters += 1,
+                b'0'..=b'9' => stats.digits += 1,
+                b'-' | b'_' | b'.' | b'~' => stats.separators += 1,
+                _ => stats.other += 1,
+            }
+        }
+        stats
+    }
+}
+
+/// Letters and digits mixed as in generated ids: at least four digits (`INV20240012`,
+/// `abc1234`), digit runs split by letters (`a1b2c3`, `7c5ddbdf54`), or a random-looking
+/// mix of eight or more characters. Words with a short number (`sha256`, `x509`, `k8s`,
+/// `ipv6`) stay words.
+fn is_mixed_id(bytes: &[u8], stats: &CharStats) -> bool {
+    if stats.digits >= 4 && !is_word_with_suffix_number(bytes) {
+        return true;
+    }
+
+    let mut digit_runs = 0;
+    let mut in_digits = false;
+    for &b in bytes {
+        let is_digit = b.is_ascii_digit();
+        if is_digit && !in_digits {
+            digit_runs += 1;
+        }
+        in_digits = is_digit;
+    }
+    if digit_runs >= 3 || (digit_runs >= 2 && bytes.len() >= 6) {
+        return true;
+    }
+
+    bytes.len() >= 8 && looks_random(bytes)
+}
+
+/// `letters` followed by at most four digits and nothing else, like `sha256` or `user1234`.
+fn is_word_with_suffix_number(bytes: &[u8]) -> bool {
+    let letters = bytes.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    let rest = &bytes[letters..];
+    letters >= 2 && !rest.is_empty() && rest.len() <= 4 && rest.iter().all(u8::is_ascii_digit)
+}
+
+/// True when character classes change often, as in `NffrFeUfNV2Hib`, and unlike
+/// camelCase words such as `onboardingStatusHistory`.
+fn looks_random(bytes: &[u8]) -> bool {
+    let class = |b: u8| match b {
+        b'a'..=b'z' => 0,
+        b'A'..=b'Z' => 1,
+        b'0'..=b'9' => 2,
+        _ => 3,
+    };
+    let alnum: Vec<u8> = bytes.iter().copied().filter(u8::is_ascii_alphanumeric).collect();
+    if alnum.len() < 8 {
+        return false;
+    }
+    let transitions = alnum.windows(2).filter(|pair| class(pair[0]) != class(pair[1])).count();
+    let has_digit = alnum.iter().any(u8::is_ascii_digit);
+    let has_upper = alnum.iter().any(u8::is_ascii_uppercase);
+    let has_lower = alnum.iter().any(u8::is_ascii_lowercase);
+    let classes = usize::from(has_digit) + usize::from(has_upper) + usize::from(has_lower);
+    classes >= 2 && transitions * 10 >= alnum.len() * 3
+}
+
+fn is_uuid(bytes: &[u8]) -> bool {
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// `YYYY-MM-DD`, optionally followed by a time as in RFC 3339.
+fn is_date(bytes: &[u8]) -> bool {
+    if bytes.len() < 10 {
+        return false;
+    }
+    let date = &bytes[..10];
+    let digits_at = |range: std::ops::Range<usize>| date[range].iter().all(u8::is_ascii_digit);
+    let shape = digits_at(0..4) && date[4] == b'-' && digits_at(5..7) && date[7] == b'-' && digits_at(8..10);
+    if !shape {
+        return false;
+    }
+    let month = (date[5] - b'0') * 10 + (date[6] - b'0');
+    let day = (date[8] - b'0') * 10 + (date[9] - b'0');
+    (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+        && (bytes.len() == 10 || matches!(bytes[10], b'T' | b't' | b' '))
+}
+
+fn is_email(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+}
+
+/// `v1`, `v2`, `v1beta1`, `v2alpha3`, `v1.2`.
+fn is_version(bytes: &[u8]) -> bool {
+    let Some(rest) = bytes.strip_prefix(b"v").or_else(|| bytes.strip_prefix(b"V")) else {
+        return false;
+    };
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 3 {
+        return false;
+    }
+    let rest = &rest[digits..];
+    if rest.is_empty() {
+        return true;
+    }
+    if let Some(minor) = rest.strip_prefix(b".") {
+        return !minor.is_empty() && minor.len() <= 3 && minor.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+    }
+    for stage in [&b"alpha"[..], b"beta", b"rc"] {
+        if let Some(number) = rest.strip_prefix(stage) {
+            return number.len() <= 3 && number.iter().all(u8::is_ascii_digit);
+        }
+    }
+    false
+}
+
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(value);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ValueKind::*;
+
+    #[test]
+    fn classify_segment_table() {
+        let cases = [
+            ("42", Integer),
+            ("0", Integer),
+            ("2024", Integer),
+            ("3f0c1f9e-6b1d-4c4e-9a59-0c3f3a1e2b7d", Uuid),
+            ("6dcb09b5b57875f334f61aebed695e2e4193db5e", HexHash),
+            ("507f1f77bcf86cd799439011", HexHash),
+            ("2024-06-24", Date),
+            ("2024-06-24T07:35:56Z", Date),
+            ("alice@example.com", Email),
+            ("alice%40example.com", Email),
+            ("cus_NffrFeUfNV2Hib", MixedId),
+            ("INV20240012", MixedId),
+            ("a1b2c3", MixedId),
+            ("abc1234", Word),
+            ("nginx-7c5ddbdf54-x2x4k", MixedId),
+            ("AbCdEfGhIjKlMnOpQr", Token),
+            ("v1", Version),
+            ("v2beta1", Version),
+            ("v1.2", Version),
+            ("users", Word),
+            ("me", Word),
+            ("onboardingStatus", Word),
+            ("onboardingStatusHistory", Word),
+            ("oauth2", Word),
+            ("sha256", Word),
+            ("x509", Word),
+            ("k8s", Word),
+            ("user1234", Word),
+            ("my-first-post", Slug),
+            ("api_keys", Slug),
+            ("admissionregistration.k8s.io", Slug),
+            ("index.html", Slug),
+            ("a,b", Other),
+            ("", Other),
+        ];
+        for (segment, expected) in cases {
+            assert_eq!(classify_segment(segment), expected, "{segment}");
+        }
+    }
+
+    #[test]
+    fn date_rejects_impossible_month() {
+        assert_ne!(classify_segment("2024-13-01"), Date);
+    }
+
+    #[test]
+    fn percent_decode_keeps_bad_escapes() {
+        assert_eq!(percent_decode("a%zzb%4"), "a%zzb%4");
+        assert_eq!(percent_decode("a%2Fb"), "a/b");
+    }
+}

@@ -1,0 +1,306 @@
+//! Walks a JSON document and reports every location with its type, without building a
+//! `serde_json::Value`.
+//!
+//! The walk is a serde visitor, so it runs at the speed of serde_json's tokenizer and
+//! allocates only for strings that contain escapes. Depth and the number of reported
+//! locations are bounded; what lies beyond the bounds is skipped, not reported.
+
+use std::fmt;
+
+use palisade_core::FieldType;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use crate::discovery::shape::classify_segment;
+
+/// Maximum length of an object key used in a field path, in bytes. Longer keys are
+/// reported as `{key}`.
+const MAX_KEY_BYTES: usize = 128;
+
+/// One location in a JSON document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JsonLeaf<'a> {
+    /// Dotted path with `[]` for array items, such as `items[].email`; empty at the root.
+    pub path: &'a str,
+    pub field_type: FieldType,
+    /// The value of strings, for format inference and classification.
+    pub text: Option<&'a str>,
+}
+
+/// How much of a document the walk covered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WalkSummary {
+    /// Locations reported.
+    pub reported: usize,
+    /// Values skipped because they were nested deeper than the depth limit.
+    pub too_deep: usize,
+    /// Values skipped because the location limit was reached.
+    pub over_limit: usize,
+}
+
+/// Walks `bytes` as JSON and calls `visit` for every location. Object keys that look like
+/// identifiers (numbers, UUIDs, ...) are written as `{key}` so maps keyed by id do not
+/// create a field per id.
+pub fn walk_json(
+    bytes: &[u8],
+    max_depth: usize,
+    max_locations: usize,
+    visit: &mut dyn FnMut(JsonLeaf<'_>),
+) -> Result<WalkSummary, serde_json::Error> {
+    let mut state = WalkState { path: String::new(), max_depth, max_locations, summary: WalkSummary::default(), visit };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    Node { state: &mut state, depth: 0 }.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(state.summary)
+}
+
+struct WalkState<'v> {
+    path: String,
+    max_depth: usize,
+    max_locations: usize,
+    summary: WalkSummary,
+    visit: &'v mut dyn FnMut(JsonLeaf<'_>),
+}
+
+impl WalkState<'_> {
+    /// Reports the current path; false when the location budget is spent.
+    fn report(&mut self, field_type: FieldType, text: Option<&str>) -> bool {
+        if self.summary.reported >= self.max_locations {
+            self.summary.over_limit += 1;
+            return false;
+        }
+        self.summary.reported += 1;
+        (self.visit)(JsonLeaf { path: &self.path, field_type, text });
+        true
+    }
+}
+
+struct Node<'s, 'v> {
+    state: &'s mut WalkState<'v>,
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for Node<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        if self.depth > self.state.max_depth {
+            self.state.summary.too_deep += 1;
+            deserializer.deserialize_ignored_any(IgnoredAny)?;
+            return Ok(());
+        }
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        self.state.report(FieldType::Boolean, None);
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        self.state.report(FieldType::Integer, None);
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        self.state.report(FieldType::Integer, None);
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        self.state.report(FieldType::Number, None);
+        Ok(())
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<(), E> {
+        self.state.report(FieldType::String, Some(value));
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.state.report(FieldType::Null, None);
+        Ok(())
+    }
+
+    fn visit_none<E>(self) -> Result<(), E> {
+        self.state.report(FieldType::Null, None);
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let reported = self.state.report(FieldType::Object, None);
+        let base_len = self.state.path.len();
+        while let Some(key) = map.next_key::<KeyText<'de>>()? {
+            if !reported || self.state.summary.reported >= self.state.max_locations {
+                self.state.summary.over_limit += 1;
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            }
+            push_key(&mut self.state.path, key.as_str());
+            map.next_value_seed(Node { state: self.state, depth: self.depth + 1 })?;
+            self.state.path.truncate(base_len);
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let reported = self.state.report(FieldType::Array, None);
+        let base_len = self.state.path.len();
+        self.state.path.push_str("[]");
+        loop {
+            if !reported {
+                if seq.next_element::<IgnoredAny>()?.is_none() {
+                    break;
+                }
+                continue;
+            }
+            if seq.next_element_seed(Node { state: self.state, depth: self.depth + 1 })?.is_none() {
+                break;
+            }
+        }
+        self.state.path.truncate(base_len);
+        Ok(())
+    }
+}
+
+fn push_key(path: &mut String, key: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    if key.len() > MAX_KEY_BYTES || classify_segment(key).is_identifier() {
+        path.push_str("{key}");
+        return;
+    }
+    if key.is_empty() || key.contains(['.', '[', ']', '"']) {
+        path.push_str("[\"");
+        path.push_str(&key.replace('"', "\\\""));
+        path.push_str("\"]");
+        return;
+    }
+    path.push_str(key);
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+enum KeyText<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl KeyText<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            KeyText::Borrowed(text) => text,
+            KeyText::Owned(text) => text,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for KeyText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = KeyText<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("an object key")
+            }
+
+            fn visit_borrowed_str<E>(self, value: &'de str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText::Borrowed(value))
+            }
+
+            fn visit_str<E>(self, value: &str) -> Result<KeyText<'de>, E> {
+                Ok(KeyText::Owned(value.to_string()))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn walk(json: &str, max_depth: usize, max_locations: usize) -> (Vec<(String, FieldType)>, WalkSummary) {
+        let mut seen = Vec::new();
+        let summary = walk_json(json.as_bytes(), max_depth, max_locations, &mut |leaf| {
+            seen.push((leaf.path.to_string(), leaf.field_type));
+        })
+        .unwrap();
+        (seen, summary)
+    }
+
+    #[test]
+    fn walk_reports_paths_and_types() {
+        let (seen, _) =
+            walk(r#"{"id":1,"name":"Ada","tags":["a"],"items":[{"price":1.5,"ok":true,"note":null}]}"#, 32, 100);
+        let expected = [
+            ("", FieldType::Object),
+            ("id", FieldType::Integer),
+            ("name", FieldType::String),
+            ("tags", FieldType::Array),
+            ("tags[]", FieldType::String),
+            ("items", FieldType::Array),
+            ("items[]", FieldType::Object),
+            ("items[].price", FieldType::Number),
+            ("items[].ok", FieldType::Boolean),
+            ("items[].note", FieldType::Null),
+        ];
+        let expected: Vec<(String, FieldType)> = expected.iter().map(|(p, t)| (p.to_string(), *t)).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn identifier_keys_collapse() {
+        let (seen, _) = walk(r#"{"42":{"n":1},"43":{"n":2}}"#, 32, 100);
+        let paths: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, vec!["", "{key}", "{key}.n", "{key}", "{key}.n"]);
+    }
+
+    #[test]
+    fn odd_keys_are_quoted() {
+        let (seen, _) = walk(r#"{"a.b":1,"":2,"x\"y":3}"#, 32, 100);
+        let paths: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, vec!["", "[\"a.b\"]", "[\"\"]", "[\"x\\\"y\"]"]);
+    }
+
+    #[test]
+    fn depth_limit_skips_deeper_values() {
+        let (seen, summary) = walk(r#"{"a":{"b":{"c":1}},"d":2}"#, 1, 100);
+        let paths: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, vec!["", "a", "d"]);
+        assert_eq!(summary.too_deep, 1);
+    }
+
+    #[test]
+    fn location_limit_stops_reporting() {
+        let (seen, summary) = walk(r#"{"a":1,"b":2,"c":3}"#, 32, 2);
+        assert_eq!(seen.len(), 2);
+        assert_eq!(summary.over_limit, 2);
+    }
+
+    #[test]
+    fn nesting_ten_thousand_deep_is_skipped() {
+        // Past the depth limit serde_json skips the value without recursing, so neither
+        // form overflows the stack.
+        let arrays = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        let summary = walk_json(arrays.as_bytes(), 32, 100, &mut |_| {}).unwrap();
+        assert_eq!(summary.too_deep, 1);
+        let objects = format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000));
+        let summary = walk_json(objects.as_bytes(), 32, 100, &mut |_| {}).unwrap();
+        assert_eq!((summary.reported, summary.too_deep), (33, 1));
+    }
+
+    #[test]
+    fn trailing_garbage_is_an_error() {
+        assert!(walk_json(b"{} x", 32, 100, &mut |_| {}).is_err());
+        assert!(walk_json(b"{\"a\":", 32, 100, &mut |_| {}).is_err());
+    }
+}
