@@ -1,0 +1,19 @@
+//! Palisade's HTTP service, `palisade serve`: the collector that accepts traces, the REST
+//! API over the inventory, health and metrics.
+//!
+//! Accepted traces go to the durable [`journal`](palisade_store::journal) before the
+//! collector answers; a [`worker`] thread runs the pipeline over the journal and commits
+//! inventory changes to the store.
+
+pub mod api;
+pub mod collector;
+pub mod config;
+pub mod data_dir;
+pub mod error;
+pub mod metrics;
+pub mod server;
+pub mod worker;
+
+pub use config::{Config, ConfigError, ServerSettings};
+pub use data_dir::DataDir;
+pub use server::{RunningServer, start};

@@ -1,0 +1,166 @@
+//! Start-up, routing and graceful shutdown of `palisade serve`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{get, post};
+use palisade_analyze::Pipeline;
+use palisade_core::Limits;
+use palisade_core::access::{ApiKey, Role};
+use palisade_store::{Journal, SqliteStore, Store};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::api;
+use crate::collector::{self, queue::TraceQueue};
+use crate::config::Config;
+use crate::data_dir::DataDir;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::worker::Worker;
+
+/// Shared state of every request handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub queue: TraceQueue,
+    pub metrics: Arc<Metrics>,
+    pub limits: Limits,
+    pub config: Arc<Config>,
+}
+
+/// Builds the router: `/healthz` open, collector routes for any key, everything else for
+/// API tokens.
+pub fn router(state: AppState) -> Router {
+    let settings = &state.config.server;
+    let collector = Router::new()
+        .route("/api/v1/log-request/single", post(collector::metlo_v1_single))
+        .route("/api/v1/log-request/batch", post(collector::metlo_v1_batch))
+        .route("/api/v2/log-request/single", post(collector::metlo_v2_single))
+        .route("/api/v2/log-request/batch", post(collector::metlo_v2_batch))
+        .route("/api/v1/traces", post(collector::native))
+        .route("/api/v1", get(collector::agent_ok))
+        .route("/api/v1/verify", get(collector::agent_ok))
+        .route("/api/v2/verify", get(collector::agent_ok))
+        .route("/api/v1/agent-config", get(collector::agent_config))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::require_ingest));
+
+    let read_api = Router::new()
+        .route("/api/v1/hosts", get(api::hosts))
+        .route("/api/v1/endpoints", get(api::endpoints))
+        .route("/api/v1/endpoints/lookup", get(api::lookup))
+        .route("/api/v1/endpoints/{id}", get(api::endpoint))
+        .route("/api/v1/endpoints/{id}/samples", get(api::samples))
+        .route("/metrics", get(api::metrics))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::require_viewer));
+
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(collector)
+        .merge(read_api)
+        .fallback(|| async { ApiError::NotFound("route".to_string()) })
+        .layer(DefaultBodyLimit::max(settings.max_request_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(settings.request_timeout_secs),
+        ))
+        .with_state(state)
+}
+
+/// A server started by [`start`].
+pub struct RunningServer {
+    pub local_addr: SocketAddr,
+    /// Keys created because the data directory had none; their secrets are shown once.
+    pub first_run_keys: Vec<(ApiKey, String)>,
+    shutdown: oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting requests, lets the pipeline apply what was accepted, and waits.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await.context("server task failed")?
+    }
+}
+
+/// Opens the data directory's store and journal, starts the journal writer and the
+/// pipeline worker, and serves on `config.server.listen`.
+pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningServer> {
+    let pipeline_config = config.pipeline()?;
+    let store = Arc::new(data_dir.open_store()?);
+    let first_run_keys = create_first_run_keys(&store)?;
+
+    let (inventory, position) = store.load_inventory().context("cannot load the inventory")?;
+    let pipeline = Pipeline::restore(pipeline_config, inventory);
+    let metrics = Arc::new(Metrics::default());
+    let journal_path = data_dir.journal_path();
+    let (_, waiting) = Journal::open(&journal_path)?.pending(position)?;
+    metrics.queued_traces.store(waiting, std::sync::atomic::Ordering::Relaxed);
+    if waiting > 0 {
+        tracing::info!(traces = waiting, "applying traces accepted before the last stop");
+    }
+
+    let (wake_sender, wake_receiver) = std::sync::mpsc::channel();
+    let (queue, writer) =
+        TraceQueue::start(&journal_path, metrics.clone(), config.server.max_queued_traces, wake_sender)?;
+    let worker = Worker::start(
+        journal_path,
+        store.clone(),
+        pipeline,
+        position,
+        config.server.max_traces_per_commit,
+        metrics.clone(),
+        wake_receiver,
+    )?;
+
+    let listener = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let local_addr = listener.local_addr()?;
+    let state = AppState { store, queue, metrics, limits: config.limits.clone(), config: Arc::new(config) };
+    let app = router(state);
+
+    tracing::info!(listen = %local_addr, data_dir = %data_dir.path().display(), "palisade serve started");
+    let (shutdown, shutdown_signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        // The data directory, and with it its lock, lives until the server has stopped.
+        let _data_dir = data_dir;
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = shutdown_signal.await;
+            })
+            .await
+            .context("server failed")?;
+        // The router held the last queue handle, so the writer finishes its jobs and
+        // exits; the worker then applies everything in the journal and stops.
+        tokio::task::spawn_blocking(move || {
+            if writer.join().is_err() {
+                tracing::error!("journal writer thread panicked");
+            }
+            worker.stop();
+        })
+        .await
+        .context("shutdown task failed")?;
+        tracing::info!("server stopped");
+        Ok(())
+    });
+    Ok(RunningServer { local_addr, first_run_keys, shutdown, task })
+}
+
+/// Creates an admin token and an ingest key when the data directory has no keys yet.
+fn create_first_run_keys(store: &SqliteStore) -> anyhow::Result<Vec<(ApiKey, String)>> {
+    if !store.list_keys()?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let admin = store.create_key("admin (created on first start)", Role::Admin)?;
+    let ingest = store.create_key("ingest (created on first start)", Role::Ingest)?;
+    Ok(vec![admin, ingest])
+}
