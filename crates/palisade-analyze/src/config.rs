@@ -1,20 +1,54 @@
 //! Configuration of the pipeline stages.
 
+use std::sync::Arc;
+
 use palisade_core::Limits;
 use regex::{Regex, RegexBuilder};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::actors::ActorResolver;
+use crate::behaviour::BehaviourConfig;
+use crate::classify::{AlertConfig, DataClassifier};
+use crate::detect::{AttackAlertConfig, AttackDetector};
+use crate::redact::Privacy;
 
 /// Compiled size limit for every regex that comes from configuration, so a hostile pattern
 /// cannot make the program allocate without bound.
 const REGEX_SIZE_LIMIT_BYTES: usize = 1 << 20;
 
 /// Everything the pipeline needs to run.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct PipelineConfig {
     pub limits: Limits,
     pub discovery: DiscoveryConfig,
     pub host_rules: HostRules,
+    /// Data classifier for the classification stage; without one no classes are found.
+    pub classifier: Option<Arc<dyn DataClassifier>>,
+    pub alerts: AlertConfig,
+    pub privacy: Privacy,
+    /// Signature detector for the attack stage; without one only behaviour is detected.
+    pub detector: Option<Arc<dyn AttackDetector>>,
+    pub attacks: AttackAlertConfig,
+    pub actors: ActorResolver,
+    pub behaviour: BehaviourConfig,
+}
+
+impl std::fmt::Debug for PipelineConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PipelineConfig")
+            .field("limits", &self.limits)
+            .field("discovery", &self.discovery)
+            .field("host_rules", &self.host_rules)
+            .field("classifier", &self.classifier.as_ref().map(|_| "configured"))
+            .field("alerts", &self.alerts)
+            .field("privacy", &self.privacy)
+            .field("detector", &self.detector.as_ref().map(|_| "configured"))
+            .field("attacks", &self.attacks)
+            .field("actors", &self.actors)
+            .field("behaviour", &self.behaviour)
+            .finish()
+    }
 }
 
 /// Settings of endpoint discovery and of the per-endpoint bounds. They are the
@@ -49,7 +83,7 @@ impl Default for DiscoveryConfig {
         Self {
             min_distinct_values: 10,
             min_singleton_share: 0.5,
-            max_distinct_literals: 64,
+            max_distinct_literals: 256,
             max_endpoints_per_host: 10_000,
             max_hosts: 10_000,
             max_fields_per_endpoint: 2_000,
@@ -103,6 +137,8 @@ pub enum ConfigError {
         #[source]
         source: regex::Error,
     },
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl HostRules {

@@ -5,7 +5,12 @@
 //! sampling with redaction. It accumulates an [`palisade_core::inventory::InventoryDelta`]
 //! that a store applies in one transaction.
 
+pub mod actors;
+pub mod auth;
+pub mod behaviour;
+pub mod classify;
 pub mod config;
+pub mod detect;
 pub mod discovery;
 pub mod fields;
 pub mod pipeline;

@@ -1,26 +1,32 @@
 //! The pipeline: host rules, endpoint discovery, field learning and sampling, one trace
 //! at a time, accumulating the inventory changes a store applies in one transaction.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
-use hashbrown::Equivalent;
+use palisade_core::actor::ActorDelta;
+use palisade_core::alert::AlertEvent;
+use palisade_core::auth::{AuthScheme, AuthStats};
+use palisade_core::finding::{Finding, FindingSource};
 use palisade_core::host::normalize_host;
 use palisade_core::inventory::{
-    Endpoint, FieldDelta, FieldKey, FormatState, HostStats, InventoryDelta, InventoryState, PositionStats, RawEndpoint,
-    RawId, Sample,
+    Endpoint, FieldClassDelta, FieldDelta, FieldKey, FormatState, HostStats, InventoryDelta, InventoryState,
+    PositionStats, RawEndpoint, RawId, Sample,
 };
-use palisade_core::path::split_path;
+use palisade_core::path::{percent_decode_lossy, split_path};
 use palisade_core::timestamp::hour_start;
 use palisade_core::{AgentAnalysis, FieldType, PathTemplate, Section, Trace};
 use xxhash_rust::xxh3::Xxh3;
 
+use crate::auth::detect_auth;
+use crate::behaviour::{Behaviour, Observation};
+use crate::classify::{DataClassifier, DataMatch, alert_description, alert_kinds};
 use crate::config::PipelineConfig;
 use crate::discovery::shape::classify_segment;
 use crate::discovery::templates::derive_endpoints;
 use crate::discovery::tree::{HostTree, Lookup, Step};
 use crate::fields::{FieldObservation, learn_fields, media_type, string_format};
-use crate::redact::redact_trace;
+use crate::redact::{RedactContext, redact_owned_trace};
 
 /// Result of processing one trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +73,12 @@ pub struct PipelineCounters {
     pub fields_skipped: u64,
     pub bodies_unparsed: u64,
     pub bodies_truncated: u64,
+    /// Findings of all kinds.
+    pub findings: u64,
+    /// Signature findings beyond `max_findings_per_trace`, not stored.
+    pub findings_over_limit: u64,
+    /// Actors forgotten by behavioural detection because `max_actors` was reached.
+    pub actors_evicted: u64,
 }
 
 struct HostState {
@@ -82,13 +94,36 @@ struct HostState {
 struct RawState {
     raw: RawEndpoint,
     dirty: bool,
-    /// Hashes of the field keys stored, or about to be stored, for this raw endpoint.
-    known_fields: HashSet<u64>,
+    /// Every field of this raw endpoint, stored or about to be, by [`field_hash`]. Keys
+    /// are kept so that a field seen again costs a hash and no allocation.
+    fields: hashbrown::HashMap<u64, FieldEntry, BuildHasherDefault<IdentityHasher>>,
+    /// Fields with observations since the last [`Pipeline::take_delta`].
+    dirty_fields: Vec<u64>,
     /// Hashes of the kept samples, ascending.
     samples: Vec<u64>,
+    /// Data classes seen per section, as `(section, class index)`, to notice new ones.
+    class_pairs: Vec<(Section, u32)>,
+    /// True when something that risk depends on changed since the last commit.
+    risk_dirty: bool,
 }
 
-struct FieldAcc {
+impl RawState {
+    fn new(raw: RawEndpoint, dirty: bool) -> Self {
+        Self {
+            raw,
+            dirty,
+            fields: Default::default(),
+            dirty_fields: Vec::new(),
+            samples: Vec::new(),
+            class_pairs: Vec::new(),
+            risk_dirty: dirty,
+        }
+    }
+}
+
+/// A field and its observations since the last commit.
+struct FieldEntry {
+    key: FieldKey,
     count: u64,
     format: FormatState,
     first_seen_ms: i64,
@@ -96,6 +131,26 @@ struct FieldAcc {
     /// Sequence number of the last trace counted, so a field repeated inside one trace
     /// (array items) counts once.
     last_trace: u64,
+}
+
+/// Hasher for keys that already are hashes.
+#[derive(Default)]
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
 /// Runs the pipeline stages and accumulates their results until [`Pipeline::take_delta`].
@@ -107,24 +162,99 @@ pub struct Pipeline {
     trace_seq: u64,
     counters: PipelineCounters,
     pending_hourly: HashMap<(RawId, i64), u64>,
-    pending_fields: hashbrown::HashMap<(RawId, FieldKey), FieldAcc>,
-    pending_samples: HashMap<(RawId, u64), Sample>,
+    /// Samples chosen since the last commit, redacted only if still chosen at the commit.
+    pending_samples: HashMap<(RawId, u64), PendingSample>,
     pending_samples_removed: Vec<(RawId, u64)>,
+    pending_classes: HashMap<ClassKey, ClassAcc>,
+    pending_alerts: HashMap<AlertKey, AlertAcc>,
+    pending_findings: Vec<(RawId, Finding)>,
+    /// Sections of the current trace where classification found something.
+    classified_sections: u8,
+    pending_actors: HashMap<String, ActorDelta>,
+    behaviour: Behaviour,
+    /// Reused buffer for classifier matches.
+    matches: Vec<DataMatch>,
+}
+
+/// Bytes reserved for a sample's encoding beyond its bodies: headers, path and metadata.
+const SAMPLE_ENCODING_OVERHEAD: usize = 2048;
+
+/// A sample trace waiting for the commit, with the normalised host that redaction needs.
+struct PendingSample {
+    /// The unredacted trace in postcard: one allocation, where a clone takes dozens.
+    encoded: Vec<u8>,
+    host: String,
+    /// Sections where classification found sensitive values, for [`RedactContext`].
+    classified_sections: u8,
+}
+
+/// A data class on a field location of a raw endpoint: section, path, status, content
+/// type and class index.
+type ClassKey = (RawId, Section, String, Option<u16>, String, u32);
+
+struct ClassAcc {
+    hits: u64,
+    first_hit_ms: i64,
+    last_hit_ms: i64,
+    last_trace: u64,
+}
+
+/// An alert of a raw endpoint: kind, location, data class id and actor id.
+type AlertKey = (RawId, String, String, Option<String>, Option<String>);
+
+struct AlertAcc {
+    count: u64,
+    first_seen_ms: i64,
+    last_seen_ms: i64,
+    last_trace: u64,
+    severity: palisade_core::Severity,
+    description: String,
+}
+
+/// Adds one occurrence of an alert to `pending`, counting each trace once.
+fn record_alert(
+    pending: &mut HashMap<AlertKey, AlertAcc>,
+    key: AlertKey,
+    at: i64,
+    seq: u64,
+    severity: palisade_core::Severity,
+    description: impl FnOnce() -> String,
+) {
+    let acc = pending.entry(key).or_insert_with(|| AlertAcc {
+        count: 0,
+        first_seen_ms: at,
+        last_seen_ms: at,
+        last_trace: 0,
+        severity,
+        description: description(),
+    });
+    if acc.last_trace != seq {
+        acc.count += 1;
+        acc.last_trace = seq;
+    }
+    acc.first_seen_ms = acc.first_seen_ms.min(at);
+    acc.last_seen_ms = acc.last_seen_ms.max(at);
 }
 
 impl Pipeline {
     pub fn new(config: PipelineConfig) -> Self {
         Self {
-            config,
             hosts: HashMap::new(),
             raws: HashMap::new(),
             next_raw_id: 1,
             trace_seq: 0,
             counters: PipelineCounters::default(),
             pending_hourly: HashMap::new(),
-            pending_fields: hashbrown::HashMap::new(),
             pending_samples: HashMap::new(),
             pending_samples_removed: Vec::new(),
+            pending_classes: HashMap::new(),
+            pending_alerts: HashMap::new(),
+            pending_findings: Vec::new(),
+            classified_sections: 0,
+            pending_actors: HashMap::new(),
+            behaviour: Behaviour::new(config.behaviour.clone()),
+            matches: Vec::new(),
+            config,
         }
     }
 
@@ -152,9 +282,7 @@ impl Pipeline {
             };
             host.tree.restore(&raw.method, &raw.segments, raw.id);
             host.raw_ids.push(raw.id);
-            pipeline
-                .raws
-                .insert(raw.id, RawState { raw, dirty: false, known_fields: HashSet::new(), samples: Vec::new() });
+            pipeline.raws.insert(raw.id, RawState::new(raw, false));
         }
         for endpoint in state.endpoints {
             if let Some(host) = pipeline.hosts.get_mut(&endpoint.host) {
@@ -163,7 +291,8 @@ impl Pipeline {
         }
         for (raw_id, key) in state.field_keys {
             if let Some(raw) = pipeline.raws.get_mut(&raw_id) {
-                raw.known_fields.insert(field_key_hash(raw_id, &key));
+                let hash = field_hash(key.section, &key.path, key.status, &key.content_type, key.field_type);
+                raw.fields.insert(hash, FieldEntry::idle(key));
             }
         }
         for (raw_id, hash) in state.sample_hashes {
@@ -200,6 +329,7 @@ impl Pipeline {
     /// [`Trace::validate`](palisade_core::Trace::validate).
     pub fn process(&mut self, trace: &Trace) -> Outcome {
         self.trace_seq += 1;
+        self.classified_sections = 0;
         let request = &trace.request;
         let at = trace.meta.start_ms;
 
@@ -216,7 +346,8 @@ impl Pipeline {
         }
 
         // Discovery: find or create the raw endpoint.
-        let raw_id = match self.resolve_raw(&host, trace) {
+        let segments = split_path(&request.path);
+        let raw_id = match self.resolve_raw(&host, trace, &segments) {
             Ok(raw_id) => raw_id,
             Err(reason) => {
                 match reason {
@@ -227,25 +358,34 @@ impl Pipeline {
                 return Outcome::Skipped(reason);
             }
         };
-        self.record_hit(&host, raw_id, trace);
+        // Metlo agents strip headers; their session metadata is not in the trace model, so
+        // their traces are left out of authentication statistics.
+        let redacted = trace.agent.as_ref().is_some_and(|agent| agent.redacted);
+        let schemes = if redacted { Vec::new() } else { detect_auth(&trace.request) };
+        let status = trace.response.as_ref().map(|r| r.status);
+        let unauthenticated_success = schemes == [AuthScheme::None] && status.is_some_and(|s| (200..300).contains(&s));
+        self.record_hit(&host, raw_id, trace, &segments, &schemes);
         *self.pending_hourly.entry((raw_id, hour_start(at))).or_insert(0) += 1;
 
-        // Field learning.
-        self.learn(raw_id, trace);
+        // Field learning and classification.
+        self.learn(raw_id, trace, unauthenticated_success);
+        self.classify_path(raw_id, trace, &segments);
+
+        // Attack detection: signatures, then the actor's behaviour.
+        self.detect(&host, raw_id, trace, &segments);
 
         // Sampling.
-        self.consider_sample(raw_id, trace);
+        self.consider_sample(&host, raw_id, trace);
 
         self.counters.traces_recorded += 1;
         Outcome::Recorded { raw_id }
     }
 
-    fn resolve_raw(&mut self, host: &str, trace: &Trace) -> Result<RawId, SkipReason> {
+    fn resolve_raw(&mut self, host: &str, trace: &Trace, segments: &[&str]) -> Result<RawId, SkipReason> {
         let route = trace.meta.route.as_deref().map(PathTemplate::parse);
-        let segments = split_path(&trace.request.path);
         let steps = match &route {
             Some(template) => Step::from_route(&template.segments),
-            None => Step::from_path(&segments),
+            None => Step::from_path(segments),
         };
         let method = trace.request.method.as_str();
 
@@ -285,13 +425,14 @@ impl Pipeline {
             first_seen_ms: trace.meta.start_ms,
             last_seen_ms: trace.meta.start_ms,
             route: route.is_some(),
+            auth: AuthStats::default(),
             endpoint_id: String::new(),
         };
-        self.raws.insert(id, RawState { raw, dirty: true, known_fields: HashSet::new(), samples: Vec::new() });
+        self.raws.insert(id, RawState::new(raw, true));
         Ok(id)
     }
 
-    fn record_hit(&mut self, host: &str, raw_id: RawId, trace: &Trace) {
+    fn record_hit(&mut self, host: &str, raw_id: RawId, trace: &Trace, segments: &[&str], schemes: &[AuthScheme]) {
         let at = trace.meta.start_ms;
         if let Some(host_state) = self.hosts.get_mut(host) {
             let stats = &mut host_state.stats;
@@ -311,10 +452,17 @@ impl Pipeline {
         raw.last_seen_ms = raw.last_seen_ms.max(at);
         state.dirty = true;
 
+        let mut unauthenticated_started = false;
+        if !schemes.is_empty() {
+            let before = raw.auth.unauthenticated_success;
+            raw.auth.record(schemes, trace.response.as_ref().map(|r| r.status));
+            unauthenticated_started = before == 0 && raw.auth.unauthenticated_success > 0;
+        }
+
         // Values at parameter positions, for evidence. Route templates align with the
         // request path only when both have the same number of segments.
-        let segments = split_path(&trace.request.path);
         if segments.len() != raw.segments.len() {
+            state.risk_dirty |= unauthenticated_started;
             return;
         }
         for (position, value) in segments.iter().enumerate() {
@@ -322,17 +470,33 @@ impl Pipeline {
                 raw.positions[position].record(classify_segment(value), value);
             }
         }
+        state.risk_dirty |= unauthenticated_started;
     }
 
-    fn learn(&mut self, raw_id: RawId, trace: &Trace) {
+    fn learn(&mut self, raw_id: RawId, trace: &Trace, unauthenticated_success: bool) {
         let seq = self.trace_seq;
         let at = trace.meta.start_ms;
-        let max_fields = self.config.discovery.max_fields_per_endpoint;
-        let Some(raw_state) = self.raws.get_mut(&raw_id) else {
+        let Pipeline { config, raws, pending_classes, pending_alerts, counters, matches, classified_sections, .. } =
+            self;
+        let max_fields = config.discovery.max_fields_per_endpoint;
+        let Some(raw_state) = raws.get_mut(&raw_id) else {
             return;
         };
-        let pending = &mut self.pending_fields;
-        let counters = &mut self.counters;
+        let RawState { fields, dirty_fields, class_pairs, risk_dirty, .. } = raw_state;
+        let mut classes = ClassRecorder {
+            classifier: config.classifier.as_deref(),
+            min_alert_severity: config.alerts.min_class_severity,
+            pending_classes,
+            pending_alerts,
+            matches,
+            classified_sections,
+            class_pairs,
+            risk_dirty,
+            raw_id,
+            at,
+            seq,
+            unauthenticated_success,
+        };
 
         let mut sink = |observation: FieldObservation<'_>| {
             let format = match (observation.field_type, observation.text) {
@@ -342,22 +506,27 @@ impl Pipeline {
                 (FieldType::String, None) => FormatState::Mixed,
                 _ => FormatState::Unset,
             };
-            let lookup = FieldKeyRef {
-                raw_id,
-                section: observation.section,
-                path: observation.path,
-                status: observation.status,
-                content_type: observation.content_type,
-                field_type: observation.field_type,
-            };
-            record_field(pending, &mut raw_state.known_fields, counters, max_fields, lookup, format, at, seq);
+            record_field(fields, dirty_fields, counters, max_fields, &observation, format, at, seq);
+            if let Some(text) = observation.text.filter(|t| !t.is_empty()) {
+                classes.classify(
+                    observation.section,
+                    observation.path,
+                    observation.status,
+                    observation.content_type,
+                    text,
+                );
+            }
         };
 
         let agent_fields = trace.agent.as_ref().filter(|agent| agent.redacted || bodies_empty(trace));
         match agent_fields {
-            Some(agent) => learn_agent_fields(agent, trace, &mut sink),
+            Some(agent) => {
+                learn_agent_fields(agent, trace, &mut sink);
+                drop(sink);
+                classes.record_agent_classes(agent, trace);
+            }
             None => {
-                let summary = learn_fields(trace, &self.config.limits, &mut sink);
+                let summary = learn_fields(trace, &config.limits, &mut sink);
                 counters.bodies_unparsed += summary.bodies_unparsed;
                 counters.bodies_truncated += summary.bodies_truncated;
                 counters.fields_skipped += summary.fields_skipped;
@@ -365,7 +534,174 @@ impl Pipeline {
         }
     }
 
-    fn consider_sample(&mut self, raw_id: RawId, trace: &Trace) {
+    /// Classifies the values at parameter positions of the request path. Their location
+    /// is the segment index, written `{2}`.
+    fn classify_path(&mut self, raw_id: RawId, trace: &Trace, segments: &[&str]) {
+        if self.config.classifier.is_none() {
+            return;
+        }
+        let Some(state) = self.raws.get(&raw_id) else {
+            return;
+        };
+        if segments.len() != state.raw.segments.len() {
+            return;
+        }
+        let positions: Vec<usize> =
+            state.raw.segments.iter().enumerate().filter(|(_, s)| !s.is_literal()).map(|(i, _)| i).collect();
+        let seq = self.trace_seq;
+        let Pipeline { config, raws, pending_classes, pending_alerts, matches, classified_sections, .. } = self;
+        let Some(state) = raws.get_mut(&raw_id) else {
+            return;
+        };
+        let mut classes = ClassRecorder {
+            classifier: config.classifier.as_deref(),
+            min_alert_severity: config.alerts.min_class_severity,
+            pending_classes,
+            pending_alerts,
+            matches,
+            classified_sections,
+            class_pairs: &mut state.class_pairs,
+            risk_dirty: &mut state.risk_dirty,
+            raw_id,
+            at: trace.meta.start_ms,
+            seq,
+            unauthenticated_success: false,
+        };
+        for position in positions {
+            let value = percent_decode_lossy(segments[position]);
+            classes.classify(Section::Path, &format!("{{{position}}}"), None, "", &value);
+        }
+    }
+
+    fn detect(&mut self, host: &str, raw_id: RawId, trace: &Trace, segments: &[&str]) {
+        let at = trace.meta.start_ms;
+        let seq = self.trace_seq;
+        let actor = self.config.actors.resolve(trace);
+        if !self.pending_actors.contains_key(&actor.id) {
+            let fresh = ActorDelta {
+                id: actor.id.clone(),
+                kind: actor.kind,
+                requests: 0,
+                first_seen_ms: at,
+                last_seen_ms: at,
+                last_ip: None,
+                findings: Vec::new(),
+            };
+            self.pending_actors.insert(actor.id.clone(), fresh);
+        }
+        let entry = self.pending_actors.get_mut(&actor.id).expect("inserted above");
+        entry.requests += 1;
+        entry.first_seen_ms = entry.first_seen_ms.min(at);
+        if at >= entry.last_seen_ms {
+            entry.last_seen_ms = at;
+            if actor.ip.is_some() && entry.last_ip != actor.ip {
+                entry.last_ip = actor.ip.clone();
+            }
+        }
+
+        // Metlo agents strip values, so their traces have nothing for signatures.
+        let redacted = trace.agent.as_ref().is_some_and(|agent| agent.redacted);
+        let hits = match (&self.config.detector, redacted) {
+            (Some(detector), false) => detector.inspect(trace),
+            _ => Vec::new(),
+        };
+        let injection = hits.iter().any(|hit| hit.injection);
+        let max_findings = self.config.attacks.max_findings_per_trace;
+        if hits.len() > max_findings {
+            self.counters.findings_over_limit += (hits.len() - max_findings) as u64;
+        }
+        for hit in hits.into_iter().take(max_findings) {
+            if hit.confidence >= self.config.attacks.min_alert_confidence {
+                let key = (raw_id, format!("attack_{}", hit.class), hit.location.clone(), None, Some(actor.id.clone()));
+                let description = || format!("{} attempt in {} ({})", hit.class, hit.location, hit.rule_id);
+                record_alert(&mut self.pending_alerts, key, at, seq, hit.severity, description);
+            }
+            self.add_finding(
+                raw_id,
+                &actor.id,
+                Finding {
+                    at_ms: at,
+                    class: hit.class,
+                    rule_id: hit.rule_id,
+                    source: FindingSource::Signature,
+                    severity: hit.severity,
+                    confidence: hit.confidence,
+                    actor: Some(actor.id.clone()),
+                    endpoint_id: None,
+                    host: host.to_string(),
+                    method: trace.request.method.clone(),
+                    path: cut(&trace.request.path, MAX_FINDING_PATH_BYTES),
+                    location: hit.location,
+                    evidence: hit.evidence,
+                },
+            );
+        }
+
+        // Behaviour.
+        let ids = self.param_values(raw_id, segments);
+        let login = crate::behaviour::is_login_path(&trace.request.path);
+        let observation = Observation {
+            actor: &actor.id,
+            at_ms: at,
+            raw_id,
+            ids,
+            path: &trace.request.path,
+            status: trace.response.as_ref().map(|r| r.status),
+            login,
+            username: if login { login_username(trace) } else { None },
+            injection,
+        };
+        let events = self.behaviour.observe(&observation);
+        self.counters.actors_evicted = self.behaviour.evicted_actors;
+        for event in events {
+            let key = (raw_id, event.class.to_string(), "behaviour".to_string(), None, Some(actor.id.clone()));
+            let description = || format!("{}: {}", event.class.replace('_', " "), event.detail);
+            record_alert(&mut self.pending_alerts, key, at, seq, event.severity, description);
+            self.add_finding(
+                raw_id,
+                &actor.id,
+                Finding {
+                    at_ms: at,
+                    class: event.class.to_string(),
+                    rule_id: event.rule_id.to_string(),
+                    source: FindingSource::Behaviour,
+                    severity: event.severity,
+                    confidence: event.confidence,
+                    actor: Some(actor.id.clone()),
+                    endpoint_id: None,
+                    host: host.to_string(),
+                    method: trace.request.method.clone(),
+                    path: cut(&trace.request.path, MAX_FINDING_PATH_BYTES),
+                    location: "behaviour".to_string(),
+                    evidence: event.detail,
+                },
+            );
+        }
+    }
+
+    fn add_finding(&mut self, raw_id: RawId, actor: &str, finding: Finding) {
+        if let Some(entry) = self.pending_actors.get_mut(actor) {
+            match entry.findings.iter_mut().find(|(class, _)| *class == finding.class) {
+                Some((_, count)) => *count += 1,
+                None => entry.findings.push((finding.class.clone(), 1)),
+            }
+        }
+        self.counters.findings += 1;
+        self.pending_findings.push((raw_id, finding));
+    }
+
+    /// Values at the parameter positions of the trace's raw endpoint.
+    fn param_values<'t>(&self, raw_id: RawId, segments: &[&'t str]) -> Vec<&'t str> {
+        let Some(state) = self.raws.get(&raw_id) else {
+            return Vec::new();
+        };
+        if segments.len() != state.raw.segments.len() {
+            return Vec::new();
+        }
+        segments.iter().zip(&state.raw.segments).filter(|(_, raw)| !raw.is_literal()).map(|(value, _)| *value).collect()
+    }
+
+    fn consider_sample(&mut self, host: &str, raw_id: RawId, trace: &Trace) {
         let max = self.config.discovery.max_samples_per_endpoint;
         if max == 0 {
             return;
@@ -390,10 +726,15 @@ impl Pipeline {
         let at = state.samples.partition_point(|h| *h < hash);
         state.samples.insert(at, hash);
 
-        let redacted = redact_trace(trace);
-        let encoded = postcard::to_stdvec(&redacted).unwrap_or_default();
+        let classified_sections = self.classified_sections;
+        let capacity = trace.request.body.bytes.len()
+            + trace.response.as_ref().map_or(0, |r| r.body.bytes.len())
+            + SAMPLE_ENCODING_OVERHEAD;
+        let Ok(encoded) = postcard::to_extend(trace, Vec::with_capacity(capacity)) else {
+            return;
+        };
         self.pending_samples
-            .insert((raw_id, hash), Sample { raw_id, hash, start_ms: trace.meta.start_ms, trace: encoded });
+            .insert((raw_id, hash), PendingSample { encoded, host: host.to_string(), classified_sections });
     }
 
     /// Derives endpoints for hosts that received traffic and returns every change since
@@ -418,29 +759,113 @@ impl Pipeline {
                 delta.raw_endpoints.push(state.raw.clone());
                 state.dirty = false;
             }
+            if state.risk_dirty {
+                delta.risk_dirty.push(state.raw.endpoint_id.clone());
+                state.risk_dirty = false;
+            }
         }
+        delta.risk_dirty.extend(delta.endpoint_moves.iter().map(|(_, new)| new.clone()));
+        delta.risk_dirty.sort();
+        delta.risk_dirty.dedup();
         delta.raw_endpoints.sort_by_key(|raw| raw.id);
         delta.hosts.sort_by(|a, b| a.host.cmp(&b.host));
 
         delta.hourly = self.pending_hourly.drain().map(|((raw_id, hour), count)| (raw_id, hour, count)).collect();
         delta.hourly.sort_unstable();
-        delta.fields = self
-            .pending_fields
-            .drain()
-            .map(|((raw_id, key), acc)| FieldDelta {
-                raw_id,
-                key,
-                count: acc.count,
-                format: acc.format,
-                first_seen_ms: acc.first_seen_ms,
-                last_seen_ms: acc.last_seen_ms,
-            })
-            .collect();
-        delta.fields.sort_by(|a, b| (a.raw_id, &a.key).cmp(&(b.raw_id, &b.key)));
-        delta.samples_added = self.pending_samples.drain().map(|(_, sample)| sample).collect();
+        for state in self.raws.values_mut() {
+            for hash in state.dirty_fields.drain(..) {
+                let Some(entry) = state.fields.get_mut(&hash) else {
+                    continue;
+                };
+                delta.fields.push(FieldDelta {
+                    raw_id: state.raw.id,
+                    key: entry.key.clone(),
+                    count: entry.count,
+                    format: entry.format,
+                    first_seen_ms: entry.first_seen_ms,
+                    last_seen_ms: entry.last_seen_ms,
+                });
+                entry.reset();
+            }
+        }
+        let pending: Vec<((RawId, u64), PendingSample)> = self.pending_samples.drain().collect();
+        for ((raw_id, hash), sample) in pending {
+            let context = RedactContext {
+                classifier: self.config.classifier.as_deref(),
+                privacy: Some(&self.config.privacy),
+                host: &sample.host,
+                classified_sections: sample.classified_sections,
+            };
+            let Ok(trace) = postcard::from_bytes::<Trace>(&sample.encoded) else {
+                continue;
+            };
+            let start_ms = trace.meta.start_ms;
+            let redacted = redact_owned_trace(trace, &context);
+            let capacity = redacted.request.body.bytes.len()
+                + redacted.response.as_ref().map_or(0, |r| r.body.bytes.len())
+                + SAMPLE_ENCODING_OVERHEAD;
+            let encoded = postcard::to_extend(&redacted, Vec::with_capacity(capacity)).unwrap_or_default();
+            delta.samples_added.push(Sample { raw_id, hash, start_ms, trace: encoded });
+        }
         delta.samples_added.sort_by_key(|s| (s.raw_id, s.hash));
         delta.samples_removed = std::mem::take(&mut self.pending_samples_removed);
+        self.drain_classes(&mut delta);
         delta
+    }
+
+    /// Moves pending data classes, alerts, findings and actors into `delta`. Alerts and
+    /// findings name the endpoint that their raw endpoint belongs to after this commit's
+    /// derivation.
+    fn drain_classes(&mut self, delta: &mut InventoryDelta) {
+        if let Some(classifier) = self.config.classifier.clone() {
+            for ((raw_id, section, path, status, content_type, class), acc) in self.pending_classes.drain() {
+                let meta = classifier.class(class);
+                delta.field_classes.push(FieldClassDelta {
+                    raw_id,
+                    section,
+                    path,
+                    status,
+                    content_type,
+                    class_id: meta.id.clone(),
+                    severity: meta.severity,
+                    hits: acc.hits,
+                    first_hit_ms: acc.first_hit_ms,
+                    last_hit_ms: acc.last_hit_ms,
+                });
+            }
+        }
+        self.pending_classes.clear();
+        delta.field_classes.sort_by(|a, b| (a.raw_id, &a.path, &a.class_id).cmp(&(b.raw_id, &b.path, &b.class_id)));
+
+        for ((raw_id, kind, location, data_class, actor), acc) in self.pending_alerts.drain() {
+            let Some(state) = self.raws.get(&raw_id) else {
+                continue;
+            };
+            delta.alerts.push(AlertEvent {
+                kind,
+                severity: acc.severity,
+                endpoint_id: Some(state.raw.endpoint_id.clone()),
+                host: Some(state.raw.host.clone()),
+                description: acc.description,
+                location: Some(location),
+                data_class,
+                actor,
+                count: acc.count,
+                first_seen_ms: acc.first_seen_ms,
+                last_seen_ms: acc.last_seen_ms,
+            });
+        }
+        delta.alerts.sort_by(|a, b| {
+            (&a.endpoint_id, &a.kind, &a.location, &a.actor).cmp(&(&b.endpoint_id, &b.kind, &b.location, &b.actor))
+        });
+
+        for (raw_id, mut finding) in self.pending_findings.drain(..) {
+            finding.endpoint_id = self.raws.get(&raw_id).map(|state| state.raw.endpoint_id.clone());
+            delta.findings.push(finding);
+        }
+        let mut actors: Vec<ActorDelta> = self.pending_actors.drain().map(|(_, actor)| actor).collect();
+        actors.sort_by(|a, b| a.id.cmp(&b.id));
+        delta.actors = actors;
     }
 
     fn derive_host(&mut self, host: &str, delta: &mut InventoryDelta) {
@@ -474,7 +899,10 @@ impl Pipeline {
             if let Some(state) = self.raws.get_mut(&raw_id)
                 && state.raw.endpoint_id != endpoint_id
             {
-                state.raw.endpoint_id = endpoint_id;
+                let old = std::mem::replace(&mut state.raw.endpoint_id, endpoint_id.clone());
+                if !old.is_empty() && !delta.endpoint_moves.contains(&(old.clone(), endpoint_id.clone())) {
+                    delta.endpoint_moves.push((old, endpoint_id));
+                }
                 state.dirty = true;
             }
         }
@@ -500,104 +928,81 @@ fn bodies_empty(trace: &Trace) -> bool {
     trace.request.body.is_empty() && trace.response.as_ref().is_none_or(|r| r.body.is_empty())
 }
 
-/// Field key borrowed from a trace, for lookups that allocate only for new fields. Its
-/// `Hash` matches `(RawId, FieldKey)`'s derived one field by field.
-struct FieldKeyRef<'a> {
-    raw_id: RawId,
-    section: Section,
-    path: &'a str,
-    status: Option<u16>,
-    content_type: &'a str,
-    field_type: FieldType,
-}
+impl FieldEntry {
+    /// An entry with no observations since the last commit.
+    fn idle(key: FieldKey) -> Self {
+        Self {
+            key,
+            count: 0,
+            format: FormatState::Unset,
+            first_seen_ms: i64::MAX,
+            last_seen_ms: i64::MIN,
+            last_trace: 0,
+        }
+    }
 
-impl Hash for FieldKeyRef<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.raw_id.hash(state);
-        self.section.hash(state);
-        self.path.hash(state);
-        self.status.hash(state);
-        self.content_type.hash(state);
-        self.field_type.hash(state);
+    fn reset(&mut self) {
+        self.count = 0;
+        self.format = FormatState::Unset;
+        self.first_seen_ms = i64::MAX;
+        self.last_seen_ms = i64::MIN;
     }
 }
 
-impl Equivalent<(RawId, FieldKey)> for FieldKeyRef<'_> {
-    fn equivalent(&self, key: &(RawId, FieldKey)) -> bool {
-        let (raw_id, field) = key;
-        self.raw_id == *raw_id
-            && self.section == field.section
-            && self.path == field.path
-            && self.status == field.status
-            && self.content_type == field.content_type
-            && self.field_type == field.field_type
-    }
-}
-
-impl FieldKeyRef<'_> {
-    fn to_owned_key(&self) -> (RawId, FieldKey) {
-        let key = FieldKey {
-            section: self.section,
-            path: self.path.to_string(),
-            status: self.status,
-            content_type: self.content_type.to_string(),
-            field_type: self.field_type,
-        };
-        (self.raw_id, key)
-    }
-}
-
-/// Stable hash of a field key, used to remember which fields a raw endpoint has.
-fn field_key_hash(raw_id: RawId, key: &FieldKey) -> u64 {
-    let lookup = FieldKeyRef {
-        raw_id,
-        section: key.section,
-        path: &key.path,
-        status: key.status,
-        content_type: &key.content_type,
-        field_type: key.field_type,
-    };
-    key_ref_hash(&lookup)
-}
-
-fn key_ref_hash(key: &FieldKeyRef<'_>) -> u64 {
+/// Hash identifying a field of a raw endpoint. 64 bits make two fields of one endpoint
+/// sharing a hash unlikely enough (about 1 in 10^15 for 10,000 fields) to ignore.
+fn field_hash(section: Section, path: &str, status: Option<u16>, content_type: &str, field_type: FieldType) -> u64 {
     let mut hasher = Xxh3::new();
-    key.hash(&mut hasher);
-    hasher.finish()
+    hasher.update(&[section as u8, field_type as u8]);
+    hasher.update(&status.unwrap_or(0).to_le_bytes());
+    hasher.update(content_type.as_bytes());
+    hasher.update(&[0xff]);
+    hasher.update(path.as_bytes());
+    hasher.digest()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn record_field(
-    pending: &mut hashbrown::HashMap<(RawId, FieldKey), FieldAcc>,
-    known: &mut HashSet<u64>,
+    fields: &mut hashbrown::HashMap<u64, FieldEntry, BuildHasherDefault<IdentityHasher>>,
+    dirty_fields: &mut Vec<u64>,
     counters: &mut PipelineCounters,
     max_fields: usize,
-    key: FieldKeyRef<'_>,
+    observation: &FieldObservation<'_>,
     format: FormatState,
     at: i64,
     seq: u64,
 ) {
-    if let Some(acc) = pending.get_mut(&key) {
-        if acc.last_trace != seq {
-            acc.count += 1;
-            acc.last_trace = seq;
-        }
-        acc.format = acc.format.merge(format);
-        acc.first_seen_ms = acc.first_seen_ms.min(at);
-        acc.last_seen_ms = acc.last_seen_ms.max(at);
-        return;
-    }
-
-    let key_hash = key_ref_hash(&key);
-    if !known.contains(&key_hash) {
-        if known.len() >= max_fields {
+    let hash = field_hash(
+        observation.section,
+        observation.path,
+        observation.status,
+        observation.content_type,
+        observation.field_type,
+    );
+    let fields_full = fields.len() >= max_fields;
+    let entry = match fields.entry(hash) {
+        hashbrown::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+        hashbrown::hash_map::Entry::Vacant(_) if fields_full => {
             counters.fields_over_limit += 1;
             return;
         }
-        known.insert(key_hash);
+        hashbrown::hash_map::Entry::Vacant(entry) => entry.insert(FieldEntry::idle(FieldKey {
+            section: observation.section,
+            path: observation.path.to_string(),
+            status: observation.status,
+            content_type: observation.content_type.to_string(),
+            field_type: observation.field_type,
+        })),
+    };
+    if entry.count == 0 {
+        dirty_fields.push(hash);
     }
-    let acc = FieldAcc { count: 1, format, first_seen_ms: at, last_seen_ms: at, last_trace: seq };
-    pending.insert(key.to_owned_key(), acc);
+    if entry.last_trace != seq {
+        entry.count += 1;
+        entry.last_trace = seq;
+    }
+    entry.format = entry.format.merge(format);
+    entry.first_seen_ms = entry.first_seen_ms.min(at);
+    entry.last_seen_ms = entry.last_seen_ms.max(at);
 }
 
 /// Learns fields from an agent's field types, for traces whose bodies it stripped. Agent
@@ -642,6 +1047,142 @@ fn learn_agent_fields(agent: &AgentAnalysis, trace: &Trace, sink: &mut dyn FnMut
             sink(FieldObservation { section, status, content_type, path: field_path, field_type, text: None });
         }
     }
+}
+
+/// Records the data classes of values and the alerts they raise, for one trace.
+struct ClassRecorder<'a> {
+    classifier: Option<&'a dyn DataClassifier>,
+    min_alert_severity: palisade_core::Severity,
+    pending_classes: &'a mut HashMap<ClassKey, ClassAcc>,
+    pending_alerts: &'a mut HashMap<AlertKey, AlertAcc>,
+    matches: &'a mut Vec<DataMatch>,
+    classified_sections: &'a mut u8,
+    /// The raw endpoint's `(section, class)` pairs and risk flag, to notice new classes.
+    class_pairs: &'a mut Vec<(Section, u32)>,
+    risk_dirty: &'a mut bool,
+    raw_id: RawId,
+    at: i64,
+    seq: u64,
+    unauthenticated_success: bool,
+}
+
+impl ClassRecorder<'_> {
+    fn classify(&mut self, section: Section, path: &str, status: Option<u16>, content_type: &str, text: &str) {
+        let Some(classifier) = self.classifier else {
+            return;
+        };
+        self.matches.clear();
+        classifier.classify(section, path, text, self.matches);
+        if self.matches.is_empty() {
+            return;
+        }
+        *self.classified_sections |= 1 << section as u8;
+        let mut found: Vec<u32> = self.matches.iter().map(|m| m.class).collect();
+        found.sort_unstable();
+        found.dedup();
+        for class in found {
+            self.record(section, path, status, content_type, class);
+        }
+    }
+
+    fn record(&mut self, section: Section, path: &str, status: Option<u16>, content_type: &str, class: u32) {
+        let Some(classifier) = self.classifier else {
+            return;
+        };
+        if !self.class_pairs.contains(&(section, class)) {
+            self.class_pairs.push((section, class));
+            *self.risk_dirty = true;
+        }
+        let key = (self.raw_id, section, path.to_string(), status, content_type.to_string(), class);
+        let acc = self.pending_classes.entry(key).or_insert(ClassAcc {
+            hits: 0,
+            first_hit_ms: self.at,
+            last_hit_ms: self.at,
+            last_trace: 0,
+        });
+        if acc.last_trace != self.seq {
+            acc.hits += 1;
+            acc.last_trace = self.seq;
+        }
+        acc.first_hit_ms = acc.first_hit_ms.min(self.at);
+        acc.last_hit_ms = acc.last_hit_ms.max(self.at);
+
+        let meta = classifier.class(class);
+        if meta.severity < self.min_alert_severity {
+            return;
+        }
+        let location =
+            if path.is_empty() { section.as_str().to_string() } else { format!("{} {path}", section.as_str()) };
+        for kind in alert_kinds(section, meta, self.unauthenticated_success) {
+            let key = (self.raw_id, kind.to_string(), location.clone(), Some(meta.id.clone()), None);
+            record_alert(self.pending_alerts, key, self.at, self.seq, meta.severity, || {
+                alert_description(kind, meta, &location)
+            });
+        }
+    }
+
+    /// Records the classes an agent detected itself (Metlo's `sensitiveDataDetected`),
+    /// for traces whose values it stripped. Agent names are looked up in the classifier;
+    /// names it does not know are skipped.
+    fn record_agent_classes(&mut self, agent: &AgentAnalysis, trace: &Trace) {
+        let Some(classifier) = self.classifier else {
+            return;
+        };
+        let status = trace.response.as_ref().map(|r| r.status);
+        for (path, names) in &agent.data_classes {
+            let Some((section, status, rest)) = agent_location(path, status) else {
+                continue;
+            };
+            let field_path = rest.replace(".[]", "[]");
+            for name in names {
+                if let Some(class) = classifier.lookup(name) {
+                    self.record(section, &field_path, status, "", class);
+                }
+            }
+        }
+    }
+}
+
+/// Splits an agent's field path (`resBody.email`) into section, status and field path.
+fn agent_location(path: &str, status: Option<u16>) -> Option<(Section, Option<u16>, &str)> {
+    let (prefix, rest) = path.split_once('.')?;
+    let (section, status) = match prefix {
+        "reqBody" => (Section::RequestBody, None),
+        "resBody" => (Section::ResponseBody, status),
+        "reqHeaders" => (Section::RequestHeader, None),
+        "resHeaders" => (Section::ResponseHeader, status),
+        "reqQuery" => (Section::Query, None),
+        _ => return None,
+    };
+    Some((section, status, rest))
+}
+
+/// Longest request path kept in a finding, in bytes.
+const MAX_FINDING_PATH_BYTES: usize = 512;
+
+fn cut(text: &str, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text.to_string();
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+/// The user name a login request carried in a JSON or URL-encoded body field named
+/// `username`, `user`, `email` or `login`.
+fn login_username(trace: &Trace) -> Option<String> {
+    const KEYS: [&str; 5] = ["username", "user", "email", "login", "user_name"];
+    let body = &trace.request.body.bytes;
+    if body.is_empty() {
+        return None;
+    }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(body) {
+        return KEYS.iter().find_map(|key| map.get(*key).and_then(|v| v.as_str()).map(|v| cut(v, 256)));
+    }
+    form_urlencoded::parse(body).find(|(name, _)| KEYS.contains(&name.as_ref())).map(|(_, value)| cut(&value, 256))
 }
 
 /// Content hash of a trace, for choosing samples independently of arrival order.

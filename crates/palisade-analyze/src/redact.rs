@@ -1,4 +1,5 @@
-//! Removal of credentials from traces before they are stored as samples.
+//! Removal of credentials and sensitive values from traces before they are stored as
+//! samples.
 //!
 //! Always applied, whatever the configuration: `Authorization`, `Proxy-Authorization`,
 //! `Cookie` and `Set-Cookie` headers, and headers, query parameters and JSON or
@@ -6,37 +7,286 @@
 //! `password`, `auth`, `session`, ...; see [`is_credential_name`]). Their values become `[redacted]`; the names stay, because which credential
 //! a request carried is useful to know. Multipart bodies are dropped from samples whole,
 //! because files and fields in them cannot be redacted reliably.
+//!
+//! Beyond credentials, every value a data classifier matches is masked as its class id
+//! (`[email]`), unless the host is listed for full capture, and fields listed in Metlo's
+//! `blockFields` configuration become `[blocked]`.
 
-use palisade_core::{Body, Header, QueryParam, Trace};
+use palisade_core::path::{percent_decode_lossy, split_path};
+use palisade_core::{Body, Header, QueryParam, Section, Trace};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::classify::{DataClassifier, DataMatch};
+use crate::config::{ConfigError, compile_regex};
 use crate::fields::{BodyKind, body_kind, content_type_of, media_type};
 
 /// Value written in place of a removed credential.
 pub const REDACTED: &str = "[redacted]";
+/// Value written in place of a field listed in `blockFields`.
+pub const BLOCKED: &str = "[blocked]";
 
-/// Returns a copy of `trace` without credentials.
-pub fn redact_trace(trace: &Trace) -> Trace {
-    let mut trace = trace.clone();
+/// The `privacy:` section of the configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// Regexes of hosts whose samples keep values found sensitive. Credentials are removed
+    /// anyway.
+    pub full_capture_hosts: Vec<String>,
+}
 
-    redact_headers(&mut trace.request.headers);
-    redact_query(&mut trace.request.query);
+/// Compiled privacy settings.
+#[derive(Debug, Clone, Default)]
+pub struct Privacy {
+    full_capture: Vec<Regex>,
+    block_fields: Vec<BlockFieldRule>,
+}
+
+/// One entry of Metlo's `blockFields`: fields to blank on a host's path, for some methods
+/// or all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BlockFieldRule {
+    host: String,
+    /// Template segments; `{...}` matches any segment.
+    path: Vec<String>,
+    /// Upper-case methods, or empty for all.
+    methods: Vec<String>,
+    fields: Vec<(Section, String)>,
+}
+
+impl Privacy {
+    /// Compiles `privacy:` and Metlo's `blockFields`, which maps host to path to either
+    /// `{disable_paths: [...]}` or method to `{disable_paths: [...]}`. Field paths start
+    /// with `req.body.`, `res.body.`, `req.headers.`, `res.headers.` or `req.query.`.
+    pub fn compile(config: &PrivacyConfig, block_fields: Option<&Value>) -> Result<Self, ConfigError> {
+        let mut privacy = Privacy::default();
+        for (i, pattern) in config.full_capture_hosts.iter().enumerate() {
+            privacy.full_capture.push(compile_regex(pattern, &format!("privacy.full_capture_hosts[{i}]"))?);
+        }
+        let Some(Value::Object(hosts)) = block_fields else {
+            return Ok(privacy);
+        };
+        for (host, paths) in hosts {
+            let Value::Object(paths) = paths else {
+                return Err(ConfigError::Invalid(format!("blockFields.{host}: expected a map of paths")));
+            };
+            for (path, entry) in paths {
+                let setting = format!("blockFields.{host}.{path}");
+                let template: Vec<String> = split_path(path).into_iter().map(str::to_string).collect();
+                let rule = |methods: Vec<String>, fields: Vec<(Section, String)>| BlockFieldRule {
+                    host: host.to_ascii_lowercase(),
+                    path: template.clone(),
+                    methods,
+                    fields,
+                };
+                if let Some(disable) = entry.get("disable_paths") {
+                    privacy.block_fields.push(rule(Vec::new(), disable_paths(disable, &setting)?));
+                    continue;
+                }
+                let Value::Object(methods) = entry else {
+                    return Err(ConfigError::Invalid(format!("{setting}: expected disable_paths or methods")));
+                };
+                for (method, inner) in methods {
+                    let setting = format!("{setting}.{method}");
+                    let Some(disable) = inner.get("disable_paths") else {
+                        return Err(ConfigError::Invalid(format!("{setting}: missing disable_paths")));
+                    };
+                    let methods =
+                        if method.eq_ignore_ascii_case("ALL") { Vec::new() } else { vec![method.to_ascii_uppercase()] };
+                    privacy.block_fields.push(rule(methods, disable_paths(disable, &setting)?));
+                }
+            }
+        }
+        Ok(privacy)
+    }
+
+    fn full_capture(&self, host: &str) -> bool {
+        self.full_capture.iter().any(|pattern| pattern.is_match(host))
+    }
+
+    fn blocked_fields(&self, host: &str, method: &str, path: &str) -> Vec<(Section, String)> {
+        let segments = split_path(path);
+        let mut fields = Vec::new();
+        for rule in &self.block_fields {
+            let path_matches = rule.path.len() == segments.len()
+                && rule.path.iter().zip(&segments).all(|(want, got)| want.starts_with('{') || want == got);
+            let method_matches = rule.methods.is_empty() || rule.methods.iter().any(|m| m == method);
+            if rule.host == host && path_matches && method_matches {
+                fields.extend(rule.fields.iter().cloned());
+            }
+        }
+        fields
+    }
+}
+
+fn disable_paths(value: &Value, setting: &str) -> Result<Vec<(Section, String)>, ConfigError> {
+    const PREFIXES: [(&str, Section); 5] = [
+        ("req.body.", Section::RequestBody),
+        ("res.body.", Section::ResponseBody),
+        ("req.headers.", Section::RequestHeader),
+        ("res.headers.", Section::ResponseHeader),
+        ("req.query.", Section::Query),
+    ];
+    let Value::Array(items) = value else {
+        return Err(ConfigError::Invalid(format!("{setting}.disable_paths: expected a list of field paths")));
+    };
+    let mut fields = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let text = item.as_str().unwrap_or("");
+        let found =
+            PREFIXES.iter().find_map(|(prefix, section)| text.strip_prefix(prefix).map(|rest| (*section, rest)));
+        let Some((section, rest)) = found else {
+            return Err(ConfigError::Invalid(format!(
+                "{setting}.disable_paths[{i}]: invalid field path {text:?}: expected a path after req.body., \
+                 res.body., req.headers., res.headers. or req.query."
+            )));
+        };
+        let rest = match section {
+            Section::RequestHeader | Section::ResponseHeader => rest.to_ascii_lowercase(),
+            _ => rest.to_string(),
+        };
+        fields.push((section, rest));
+    }
+    Ok(fields)
+}
+
+/// What sample redaction needs besides the trace.
+#[derive(Clone, Copy)]
+pub struct RedactContext<'a> {
+    pub classifier: Option<&'a dyn DataClassifier>,
+    pub privacy: Option<&'a Privacy>,
+    /// The trace's normalised host, for `full_capture_hosts` and `blockFields`.
+    pub host: &'a str,
+    /// Sections where the classifier found something, as bits `1 << section as u8`;
+    /// values elsewhere are not classified again. `u8::MAX` classifies everything.
+    pub classified_sections: u8,
+}
+
+impl Default for RedactContext<'_> {
+    fn default() -> Self {
+        Self { classifier: None, privacy: None, host: "", classified_sections: u8::MAX }
+    }
+}
+
+/// Parts of names that mark a credential, lower-case; bodies without any of them hold
+/// no credential field, which spares parsing them.
+const CREDENTIAL_MARKERS: [&str; 13] = [
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "auth",
+    "session",
+    "cookie",
+    "jwt",
+    "bearer",
+    "credential",
+    "csrf",
+    "xsrf",
+];
+
+fn credential_markers() -> &'static aho_corasick::AhoCorasick {
+    static MARKERS: std::sync::OnceLock<aho_corasick::AhoCorasick> = std::sync::OnceLock::new();
+    MARKERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(CREDENTIAL_MARKERS)
+            .expect("the credential markers are plain words")
+    })
+}
+
+/// Returns a copy of `trace` without credentials, and, per `context`, without values found
+/// sensitive and without blocked fields.
+pub fn redact_trace(trace: &Trace, context: &RedactContext<'_>) -> Trace {
+    redact_owned_trace(trace.clone(), context)
+}
+
+/// Like [`redact_trace`], reusing the trace it is given.
+pub fn redact_owned_trace(mut trace: Trace, context: &RedactContext<'_>) -> Trace {
+    let full_capture = context.privacy.is_some_and(|p| p.full_capture(context.host));
+    let blocked = match context.privacy {
+        Some(privacy) => privacy.blocked_fields(context.host, &trace.request.method, &trace.request.path),
+        None => Vec::new(),
+    };
+    let masker = Masker {
+        classifier: if full_capture { None } else { context.classifier },
+        classified_sections: context.classified_sections,
+        blocked,
+    };
+
+    redact_path(&mut trace.request.path, &masker);
+    redact_headers(&mut trace.request.headers, &masker, Section::RequestHeader);
+    redact_query(&mut trace.request.query, &masker);
     let request_type =
         content_type_of(trace.request.content_type.as_deref(), &trace.request.headers).map(str::to_string);
-    redact_body(&mut trace.request.body, request_type.as_deref());
+    redact_body(&mut trace.request.body, request_type.as_deref(), &masker, Section::RequestBody);
 
     if let Some(response) = &mut trace.response {
-        redact_headers(&mut response.headers);
+        redact_headers(&mut response.headers, &masker, Section::ResponseHeader);
         let response_type = content_type_of(response.content_type.as_deref(), &response.headers).map(str::to_string);
-        redact_body(&mut response.body, response_type.as_deref());
+        redact_body(&mut response.body, response_type.as_deref(), &masker, Section::ResponseBody);
     }
     trace
+}
+
+/// Masks values: blocked fields entirely, sensitive matches as their class id.
+struct Masker<'a> {
+    classifier: Option<&'a dyn DataClassifier>,
+    classified_sections: u8,
+    blocked: Vec<(Section, String)>,
+}
+
+impl Masker<'_> {
+    /// True when values of `section` may need masking.
+    fn may_mask(&self, section: Section) -> bool {
+        self.blocked.iter().any(|(s, _)| *s == section)
+            || (self.classifier.is_some() && self.classified_sections & (1 << section as u8) != 0)
+    }
+
+    /// Returns the masked value, or `None` when nothing in it is sensitive or blocked.
+    fn mask(&self, section: Section, path: &str, value: &str) -> Option<String> {
+        if self.blocked.iter().any(|(s, p)| *s == section && p == path) {
+            return Some(BLOCKED.to_string());
+        }
+        if self.classified_sections & (1 << section as u8) == 0 {
+            return None;
+        }
+        let classifier = self.classifier?;
+        let mut matches: Vec<DataMatch> = Vec::new();
+        classifier.classify(section, path, value, &mut matches);
+        if matches.is_empty() {
+            return None;
+        }
+        matches.sort_by_key(|m| (m.start, std::cmp::Reverse(m.end)));
+        let mut masked = String::with_capacity(value.len());
+        let mut position = 0;
+        for found in matches {
+            let start = found.start.min(value.len());
+            let end = found.end.min(value.len());
+            if start < position || !value.is_char_boundary(start) || !value.is_char_boundary(end) {
+                continue;
+            }
+            masked.push_str(&value[position..start]);
+            masked.push('[');
+            masked.push_str(&classifier.class(found.class).id);
+            masked.push(']');
+            position = end;
+        }
+        masked.push_str(&value[position..]);
+        Some(masked)
+    }
 }
 
 /// True for a header, parameter or field name that carries a credential. Names are split
 /// into words at punctuation and camelCase boundaries, so `X-Auth-Token` and `apiKey`
 /// match while `author` and `keyboard` do not.
 pub fn is_credential_name(name: &str) -> bool {
+    // Most names (`content-type`, `user-agent`) contain no marker at all.
+    if !credential_markers().is_match(name) {
+        return false;
+    }
     const WORDS: [&str; 17] = [
         "auth",
         "authorization",
@@ -91,28 +341,62 @@ fn split_words(name: &str) -> Vec<String> {
     words
 }
 
-fn redact_headers(headers: &mut [Header]) {
+/// Masks sensitive path segments, such as an email in `/accounts/ada%40example.com`.
+fn redact_path(path: &mut String, masker: &Masker<'_>) {
+    if !masker.may_mask(Section::Path) {
+        return;
+    }
+    let mut changed = false;
+    let segments: Vec<String> = path
+        .split('/')
+        .enumerate()
+        .map(|(i, segment)| {
+            let decoded = percent_decode_lossy(segment);
+            match masker.mask(Section::Path, &format!("{{{}}}", i.saturating_sub(1)), &decoded) {
+                Some(masked) => {
+                    changed = true;
+                    masked
+                }
+                None => segment.to_string(),
+            }
+        })
+        .collect();
+    if changed {
+        *path = segments.join("/");
+    }
+}
+
+fn redact_headers(headers: &mut [Header], masker: &Masker<'_>, section: Section) {
     for header in headers {
         if is_credential_name(&header.name) {
             header.value = REDACTED.to_string();
+        } else if let Some(masked) = masker.mask(section, &header.name.to_ascii_lowercase(), &header.value) {
+            header.value = masked;
         }
     }
 }
 
-fn redact_query(query: &mut [QueryParam]) {
+fn redact_query(query: &mut [QueryParam], masker: &Masker<'_>) {
     for param in query {
         if is_credential_name(&param.name) {
             param.value = REDACTED.to_string();
+        } else if let Some(masked) = masker.mask(Section::Query, &param.name, &param.value) {
+            param.value = masked;
         }
     }
 }
 
-fn redact_body(body: &mut Body, content_type: Option<&str>) {
+fn redact_body(body: &mut Body, content_type: Option<&str>, masker: &Masker<'_>, section: Section) {
     if body.is_empty() {
         return;
     }
     let media = media_type(content_type.unwrap_or(""));
-    match body_kind(&media, &body.bytes) {
+    let kind = body_kind(&media, &body.bytes);
+    let has_markers = credential_markers().is_match(&body.bytes[..]);
+    if !has_markers && !masker.may_mask(section) && kind != BodyKind::Multipart {
+        return;
+    }
+    match kind {
         BodyKind::Json => {
             // A body that does not parse (often a truncated one) cannot be checked field by
             // field, so it is not kept.
@@ -120,48 +404,83 @@ fn redact_body(body: &mut Body, content_type: Option<&str>) {
                 *body = Body { bytes: b"[unparsed JSON body removed]".to_vec(), truncated: false };
                 return;
             };
-            if redact_json(&mut value) {
+            let mut path = String::new();
+            if redact_json(&mut value, &mut path, masker, section) {
                 body.bytes = serde_json::to_vec(&value).unwrap_or_default();
             }
         }
         BodyKind::Form => {
             let pairs: Vec<(String, String)> = form_urlencoded::parse(&body.bytes).into_owned().collect();
-            if pairs.iter().any(|(name, _)| is_credential_name(name)) {
-                let mut serializer = form_urlencoded::Serializer::new(String::new());
-                for (name, value) in &pairs {
-                    let value = if is_credential_name(name) { REDACTED } else { value.as_str() };
-                    serializer.append_pair(name, value);
-                }
+            let mut changed = false;
+            let mut serializer = form_urlencoded::Serializer::new(String::new());
+            for (name, value) in &pairs {
+                let replaced = if is_credential_name(name) {
+                    Some(REDACTED.to_string())
+                } else {
+                    masker.mask(section, name, value)
+                };
+                changed |= replaced.is_some();
+                serializer.append_pair(name, replaced.as_deref().unwrap_or(value));
+            }
+            if changed {
                 body.bytes = serializer.finish().into_bytes();
             }
         }
         BodyKind::Multipart => {
             *body = Body { bytes: b"[multipart body removed]".to_vec(), truncated: false };
         }
-        BodyKind::Other => {}
+        BodyKind::Other => {
+            let text = String::from_utf8_lossy(&body.bytes).into_owned();
+            if let Some(masked) = masker.mask(section, "", &text) {
+                body.bytes = masked.into_bytes();
+            }
+        }
     }
 }
 
-/// Replaces credential fields anywhere in `value`; true when something changed.
-fn redact_json(value: &mut Value) -> bool {
+/// Replaces credentials, blocked fields and sensitive values anywhere in `value`, with
+/// `path` the field path of `value` in the notation of field learning. True when
+/// something changed.
+fn redact_json(value: &mut Value, path: &mut String, masker: &Masker<'_>, section: Section) -> bool {
     let mut changed = false;
     match value {
         Value::Object(map) => {
             for (key, item) in map.iter_mut() {
+                let base = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
                 if is_credential_name(key) && !item.is_object() && !item.is_array() {
                     *item = Value::String(REDACTED.to_string());
                     changed = true;
                 } else {
-                    changed |= redact_json(item);
+                    changed |= redact_json(item, path, masker, section);
                 }
+                path.truncate(base);
             }
         }
         Value::Array(items) => {
+            let base = path.len();
+            path.push_str("[]");
             for item in items {
-                changed |= redact_json(item);
+                changed |= redact_json(item, path, masker, section);
+            }
+            path.truncate(base);
+        }
+        Value::String(text) => {
+            if let Some(masked) = masker.mask(section, path, text) {
+                *text = masked;
+                changed = true;
             }
         }
-        _ => {}
+        Value::Number(number) => {
+            if let Some(masked) = masker.mask(section, path, &number.to_string()) {
+                *value = Value::String(masked);
+                changed = true;
+            }
+        }
+        Value::Bool(_) | Value::Null => {}
     }
     changed
 }
@@ -214,9 +533,13 @@ mod tests {
         }
     }
 
+    fn plain() -> RedactContext<'static> {
+        RedactContext::default()
+    }
+
     #[test]
     fn credentials_are_removed_everywhere() {
-        let redacted = redact_trace(&trace());
+        let redacted = redact_trace(&trace(), &plain());
         let headers: Vec<(&str, &str)> =
             redacted.request.headers.iter().map(|h| (h.name.as_str(), h.value.as_str())).collect();
         assert_eq!(
@@ -256,7 +579,76 @@ mod tests {
     fn unparsable_json_body_is_dropped() {
         let mut trace = trace();
         trace.request.body = Body::capped(br#"{"password":"p"#.to_vec(), 1 << 20);
-        let redacted = redact_trace(&trace);
+        let redacted = redact_trace(&trace, &plain());
         assert!(!String::from_utf8_lossy(&redacted.request.body.bytes).contains("\"p"));
+    }
+
+    fn trace_with_pii() -> Trace {
+        let mut trace = trace();
+        trace.request.query.push(QueryParam { name: "contact".into(), value: "ada@example.com".into() });
+        trace.response.as_mut().unwrap().content_type = Some("application/json".into());
+        trace.response.as_mut().unwrap().body = Body::capped(
+            br#"{"users":[{"email":"ada@example.com","ssn":"123-45-6789","note":"write to bob@example.org"}]}"#
+                .to_vec(),
+            1 << 20,
+        );
+        trace
+    }
+
+    #[test]
+    fn sensitive_values_are_masked_by_class() {
+        let classifier = crate::classify::fake::FakeClassifier::new();
+        let context =
+            RedactContext { classifier: Some(&classifier), privacy: None, host: "h", ..RedactContext::default() };
+        let redacted = redact_trace(&trace_with_pii(), &context);
+        assert_eq!(redacted.request.query[2].value, "[email]");
+        let body: Value = serde_json::from_slice(&redacted.response.unwrap().body.bytes).unwrap();
+        assert_eq!(body["users"][0]["email"], "[email]");
+        assert_eq!(body["users"][0]["ssn"], "[us_ssn]");
+        assert_eq!(body["users"][0]["note"], "[email]");
+    }
+
+    #[test]
+    fn sensitive_path_segments_are_masked() {
+        let classifier = crate::classify::fake::FakeClassifier::new();
+        let context = RedactContext { classifier: Some(&classifier), ..RedactContext::default() };
+        let mut trace = trace();
+        trace.request.path = "/accounts/ada%40example.com/orders".into();
+        assert_eq!(redact_trace(&trace, &context).request.path, "/accounts/[email]/orders");
+    }
+
+    #[test]
+    fn full_capture_hosts_keep_values_but_not_credentials() {
+        let classifier = crate::classify::fake::FakeClassifier::new();
+        let privacy = Privacy::compile(&PrivacyConfig { full_capture_hosts: vec!["^h$".into()] }, None).unwrap();
+        let context = RedactContext {
+            classifier: Some(&classifier),
+            privacy: Some(&privacy),
+            host: "h",
+            ..RedactContext::default()
+        };
+        let redacted = redact_trace(&trace_with_pii(), &context);
+        assert_eq!(redacted.request.query[2].value, "ada@example.com");
+        assert_eq!(redacted.request.headers[0].value, REDACTED);
+    }
+
+    #[test]
+    fn block_fields_blank_listed_paths() {
+        let config: Value = serde_json::json!({
+            "h": {
+                "/login": {"disable_paths": ["req.body.user", "res.body.access_token"]},
+                "/users/{id}": {"GET": {"disable_paths": ["res.body.ssn"]}}
+            }
+        });
+        let privacy = Privacy::compile(&PrivacyConfig::default(), Some(&config)).unwrap();
+        let context =
+            RedactContext { classifier: None, privacy: Some(&privacy), host: "h", ..RedactContext::default() };
+        let redacted = redact_trace(&trace(), &context);
+        let body: Value = serde_json::from_slice(&redacted.request.body.bytes).unwrap();
+        assert_eq!(body["user"], BLOCKED);
+
+        let bad = serde_json::json!({"h": {"/x": {"disable_paths": ["body.x"]}}});
+        let error = Privacy::compile(&PrivacyConfig::default(), Some(&bad)).unwrap_err().to_string();
+        assert!(error.contains("blockFields.h./x.disable_paths[0]"), "{error}");
     }
 }

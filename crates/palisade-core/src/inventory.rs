@@ -13,7 +13,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::actor::ActorDelta;
+use crate::alert::AlertEvent;
+use crate::auth::AuthStats;
 use crate::field::{FieldType, Section, StringFormat};
+use crate::finding::Finding;
+use crate::severity::Severity;
 use crate::sketch::DistinctSketch;
 use crate::template::{ParamEvidence, ValueKind};
 
@@ -137,6 +142,7 @@ pub struct RawEndpoint {
     /// True when the path came from a route template that the application reported;
     /// its literal segments are then never merged into a parameter.
     pub route: bool,
+    pub auth: AuthStats,
     /// Id of the endpoint this raw endpoint currently belongs to.
     pub endpoint_id: String,
 }
@@ -155,6 +161,28 @@ pub struct Endpoint {
     pub last_seen_ms: i64,
     /// Raw endpoints merged into this endpoint.
     pub raw_count: u64,
+    /// Authentication seen on the endpoint's requests.
+    pub auth: AuthStats,
+    /// Risk score computed by the store from classes, authentication and alerts; the
+    /// pipeline leaves it empty.
+    pub risk: RiskScore,
+}
+
+/// An endpoint's risk: a score from 0 to 100 and the named factors that add up to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskScore {
+    pub score: u32,
+    pub factors: Vec<RiskFactor>,
+}
+
+/// One reason for an endpoint's risk score and the points it contributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RiskFactor {
+    /// Stable factor name such as `sensitive_data_returned`.
+    pub name: String,
+    pub contribution: u32,
+    /// What was observed, such as `returns credit_card_visa (critical), email (medium)`.
+    pub detail: String,
 }
 
 /// Derives the stable id of an endpoint: 16 hex digits of a hash of method, host and
@@ -242,6 +270,24 @@ pub struct Sample {
     pub trace: Vec<u8>,
 }
 
+/// Values of one field location that matched a data class, to be added to what the store
+/// holds. A location is a field without its type: section, path, status, content type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldClassDelta {
+    pub raw_id: RawId,
+    pub section: Section,
+    pub path: String,
+    pub status: Option<u16>,
+    pub content_type: String,
+    /// Stable class id such as `email`.
+    pub class_id: String,
+    pub severity: Severity,
+    /// Traces in which a value at the location matched the class.
+    pub hits: u64,
+    pub first_hit_ms: i64,
+    pub last_hit_ms: i64,
+}
+
 /// Traffic totals of one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostStats {
@@ -267,6 +313,16 @@ pub struct InventoryDelta {
     pub endpoints: Vec<Endpoint>,
     /// Endpoints that no longer exist because their raw endpoints moved elsewhere.
     pub endpoints_removed: Vec<String>,
+    /// `(old, new)` endpoint ids for raw endpoints that moved, so what refers to the old
+    /// endpoint (alerts, false-positive marks) can follow.
+    pub endpoint_moves: Vec<(String, String)>,
+    pub field_classes: Vec<FieldClassDelta>,
+    pub alerts: Vec<AlertEvent>,
+    pub findings: Vec<Finding>,
+    pub actors: Vec<ActorDelta>,
+    /// Endpoints whose risk may have changed: new endpoints, new data classes, first
+    /// successful unauthenticated request. Request counts alone never change risk.
+    pub risk_dirty: Vec<String>,
 }
 
 impl InventoryDelta {
@@ -279,6 +335,12 @@ impl InventoryDelta {
             && self.samples_removed.is_empty()
             && self.endpoints.is_empty()
             && self.endpoints_removed.is_empty()
+            && self.endpoint_moves.is_empty()
+            && self.field_classes.is_empty()
+            && self.alerts.is_empty()
+            && self.findings.is_empty()
+            && self.actors.is_empty()
+            && self.risk_dirty.is_empty()
     }
 }
 

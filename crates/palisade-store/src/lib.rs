@@ -8,9 +8,12 @@ pub mod journal;
 pub mod keys;
 pub mod sqlite;
 
-use palisade_core::DataField;
 use palisade_core::access::{ApiKey, Role};
+use palisade_core::actor::Actor;
+use palisade_core::alert::{Alert, AlertStatus};
+use palisade_core::finding::Finding;
 use palisade_core::inventory::{Endpoint, HostStats, InventoryDelta, InventoryState, Sample};
+use palisade_core::{DataField, Section, Severity};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -52,6 +55,8 @@ pub enum EndpointSort {
     LastSeen,
     /// Most recently discovered first.
     FirstSeen,
+    /// Highest risk score first.
+    Risk,
 }
 
 /// Filters and paging for endpoint listings.
@@ -84,11 +89,78 @@ pub struct HostSummary {
     pub endpoints: u64,
 }
 
-/// An endpoint with its fields and hourly request counts.
+/// A data class seen on one field location of an endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldClass {
+    pub section: Section,
+    pub path: String,
+    pub status: Option<u16>,
+    pub content_type: String,
+    pub class_id: String,
+    pub severity: Severity,
+    /// Traces in which a value at the location matched the class.
+    pub hits: u64,
+    /// Traces in which the location held a value.
+    pub observations: u64,
+    /// `hits / observations`.
+    pub confidence: f64,
+    pub first_hit_ms: i64,
+    pub last_hit_ms: i64,
+    /// False once the location was seen for the decay period without the class.
+    pub active: bool,
+    /// True when a user marked the class on this location as a false positive.
+    pub false_positive: bool,
+}
+
+/// Filters and paging for alert listings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertFilter {
+    pub status: Option<AlertStatus>,
+    pub kind: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub host: Option<String>,
+    pub actor: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// Filters and paging for finding listings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingFilter {
+    pub actor: Option<String>,
+    pub endpoint_id: Option<String>,
+    pub class: Option<String>,
+    pub since_ms: Option<i64>,
+    /// Oldest first instead of newest first, for timelines.
+    pub oldest_first: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// Filters and paging for actor listings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorFilter {
+    /// Only actors with at least one finding.
+    pub with_findings_only: bool,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+/// An actor with its timeline: its findings, oldest first, and the alerts that name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActorDetail {
+    pub actor: Actor,
+    pub findings: Vec<Finding>,
+    pub alerts: Vec<Alert>,
+}
+
+/// An endpoint with its fields, data classes, open alerts and hourly request counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EndpointDetail {
     pub endpoint: Endpoint,
     pub fields: Vec<DataField>,
+    pub classes: Vec<FieldClass>,
+    pub alerts: Vec<Alert>,
     pub hourly: HourlyCounts,
 }
 
@@ -97,8 +169,12 @@ pub trait Store: Send + Sync {
     /// Loads what the pipeline needs to continue, and the journal position it reached.
     fn load_inventory(&self) -> Result<(InventoryState, i64)>;
     /// Applies one pipeline commit atomically, recording that the journal was processed up
-    /// to `journal_position` in the same transaction.
-    fn apply(&self, delta: &InventoryDelta, journal_position: Option<i64>) -> Result<()>;
+    /// to `journal_position` in the same transaction. Returns the alerts this commit
+    /// created or opened again, for notifications.
+    fn apply(&self, delta: &InventoryDelta, journal_position: Option<i64>) -> Result<Vec<Alert>>;
+
+    /// Scores every endpoint again, so data classes that stopped appearing stop counting.
+    fn refresh_risk(&self) -> Result<()>;
 
     fn hosts(&self) -> Result<Vec<HostSummary>>;
     fn endpoints(&self, filter: &EndpointFilter) -> Result<Page<Endpoint>>;
@@ -107,6 +183,27 @@ pub trait Store: Send + Sync {
     fn find_endpoint(&self, method: &str, host: &str, path: &str) -> Result<Option<Endpoint>>;
     /// Samples of an endpoint, newest first.
     fn samples(&self, endpoint_id: &str, limit: u32) -> Result<Vec<Sample>>;
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Page<Alert>>;
+    fn alert(&self, id: i64) -> Result<Option<Alert>>;
+    /// Sets an alert's status; `None` when no alert has `id`.
+    fn set_alert_status(&self, id: i64, status: AlertStatus) -> Result<Option<Alert>>;
+    /// Marks (or unmarks) a data class on a field location of an endpoint as a false
+    /// positive. False when the endpoint has no such class there.
+    fn mark_false_positive(
+        &self,
+        endpoint_id: &str,
+        section: Section,
+        path: &str,
+        class_id: &str,
+        false_positive: bool,
+        marked_by: &str,
+    ) -> Result<bool>;
+
+    fn findings(&self, filter: &FindingFilter) -> Result<Page<Finding>>;
+    fn actors(&self, filter: &ActorFilter) -> Result<Page<Actor>>;
+    /// An actor with up to `timeline_limit` of its findings, oldest first.
+    fn actor(&self, id: &str, timeline_limit: u32) -> Result<Option<ActorDetail>>;
 
     /// Stores a new credential and returns it with its secret, which is not kept.
     fn create_key(&self, name: &str, role: Role) -> Result<(ApiKey, String)>;

@@ -1,12 +1,13 @@
 //! Classifies one concrete path segment by the shape of its value, without any word list.
 
 use palisade_core::ValueKind;
+use palisade_core::path::percent_decode_lossy;
 
 /// Returns the shape of a path segment. Percent-encoded segments are judged by their
 /// decoded text, so `alice%40example.com` is an email.
 pub fn classify_segment(segment: &str) -> ValueKind {
     if segment.contains('%') {
-        let decoded = percent_decode(segment);
+        let decoded = percent_decode_lossy(segment);
         return classify_decoded(&decoded);
     }
     classify_decoded(segment)
@@ -44,7 +45,13 @@ fn classify_decoded(value: &str) -> ValueKind {
     if stats.digits > 0 && stats.letters > 0 && is_mixed_id(bytes, &stats) {
         return ValueKind::MixedId;
     }
+    if is_upper_code(bytes, &stats) {
+        return ValueKind::MixedId;
+    }
     if bytes.len() >= 16 && looks_random(bytes) {
+        return ValueKind::Token;
+    }
+    if bytes.len() >= 10 && looks_random_case(bytes) {
         return ValueKind::Token;
     }
     if stats.separators > 0 {
@@ -100,6 +107,39 @@ fn is_mixed_id(bytes: &[u8], stats: &CharStats) -> bool {
     }
 
     bytes.len() >= 8 && looks_random(bytes)
+}
+
+/// Upper-case letters and digits mixed, five or more, as in order codes (`K7QP2MXA`), but
+/// not a word with a version number (`HTTP2`).
+fn is_upper_code(bytes: &[u8], stats: &CharStats) -> bool {
+    bytes.len() >= 5
+        && stats.digits > 0
+        && stats.letters > 0
+        && stats.separators == 0
+        && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && !is_word_with_suffix_number(bytes)
+}
+
+/// True when upper-case letters sit where words do not put them: camelCase words start
+/// each word with one capital followed by lower-case letters (`accountSettings`), while
+/// random tokens have runs of capitals and capitals followed by one lower-case letter
+/// (`FRhiaCUzzosvbY`).
+fn looks_random_case(bytes: &[u8]) -> bool {
+    let mut capitals = 0;
+    let mut word_starts = 0;
+    for (i, b) in bytes.iter().enumerate() {
+        if !b.is_ascii_uppercase() {
+            continue;
+        }
+        capitals += 1;
+        let next_two_lower = bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase)
+            && bytes.get(i + 2).is_some_and(u8::is_ascii_lowercase);
+        if next_two_lower {
+            word_starts += 1;
+        }
+    }
+    let misplaced = capitals - word_starts;
+    misplaced >= 2 && misplaced * 2 >= capitals
 }
 
 /// `letters` followed by at most four digits and nothing else, like `sha256` or `user1234`.
@@ -167,12 +207,16 @@ fn is_email(value: &str) -> bool {
         && domain.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
 }
 
-/// `v1`, `v2`, `v1beta1`, `v2alpha3`, `v1.2`.
+/// `v1`, `v2`, `v1beta1`, `v2alpha3`, `v1.2`, and date-stamped versions such as
+/// `v20180820`.
 fn is_version(bytes: &[u8]) -> bool {
     let Some(rest) = bytes.strip_prefix(b"v").or_else(|| bytes.strip_prefix(b"V")) else {
         return false;
     };
     let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 8 && rest.len() == 8 {
+        return true;
+    }
     if digits == 0 || digits > 3 {
         return false;
     }
@@ -189,25 +233,6 @@ fn is_version(bytes: &[u8]) -> bool {
         }
     }
     false
-}
-
-fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(value);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -237,6 +262,13 @@ mod tests {
             ("v1", Version),
             ("v2beta1", Version),
             ("v1.2", Version),
+            ("v20180820", Version),
+            ("K7QP2MXA", MixedId),
+            ("FKYHVK5K", MixedId),
+            ("HTTP2", Word),
+            ("lis_FRhiaCUzzosvbY", Token),
+            ("user_AccountSettings", Slug),
+            ("accountSettingsPage", Word),
             ("users", Word),
             ("me", Word),
             ("onboardingStatus", Word),
@@ -261,11 +293,5 @@ mod tests {
     #[test]
     fn date_rejects_impossible_month() {
         assert_ne!(classify_segment("2024-13-01"), Date);
-    }
-
-    #[test]
-    fn percent_decode_keeps_bad_escapes() {
-        assert_eq!(percent_decode("a%zzb%4"), "a%zzb%4");
-        assert_eq!(percent_decode("a%2Fb"), "a/b");
     }
 }

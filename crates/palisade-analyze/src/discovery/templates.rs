@@ -1,15 +1,23 @@
 //! Derives a host's endpoints from its raw endpoints.
 //!
-//! The derivation walks the raw paths position by position. At each position, values with
-//! an identifier shape already form one parameter. Word-like literal values join that
+//! The derivation walks the raw paths level by level. At each position, values with an
+//! identifier shape already form one parameter. Word-like literal values join that
 //! parameter when they are many and rarely repeat: at least `min_distinct_values`
 //! distinct values, and a share of requests carrying a once-seen value of at least
 //! `min_singleton_share`. A value called far more often than its siblings (`me` among
 //! user names) stays literal. Route templates that applications report are kept as they
-//! are. The result is a function of the set of raw endpoints and their counts only.
+//! are.
+//!
+//! The distinct values needed may add up over every path with the same shape above the
+//! position, where a position holding several literals counts as one shape, as long as
+//! each of those paths' values look like parameter values on their own (rarely repeated).
+//! So under `/zones/{us-east1-a, europe-west1-b, ...}/pools/`, the pool names of all
+//! zones count together, not zone by zone with a handful each. The result is a function
+//! of the set of raw endpoints and their counts only.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use palisade_core::auth::AuthStats;
 use palisade_core::inventory::{Endpoint, PositionStats, RawEndpoint, RawId, RawSegment, endpoint_id};
 use palisade_core::{ParamEvidence, ParamRule, ValueKind};
 
@@ -36,12 +44,41 @@ enum Slot {
     Param { rule: ParamRule, route_name: Option<String>, singleton_share: f64 },
 }
 
+/// One segment of a pooling key: a literal, or any value (a parameter, or a position that
+/// holds several literals).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Shape {
+    Literal(String),
+    Any,
+}
+
+/// Raw endpoints that share a prefix of slots.
+struct Node {
+    members: Vec<usize>,
+    prefix: Vec<Slot>,
+    shape: Vec<Shape>,
+}
+
+/// A node's raw endpoints sorted by their segment at the current depth.
+#[derive(Default)]
+struct Split<'a> {
+    literals: BTreeMap<&'a str, LiteralGroup>,
+    params: Vec<usize>,
+    has_overflow: bool,
+    route_names: BTreeSet<&'a str>,
+}
+
 /// Derives the endpoints of `host` from all of its raw endpoints, sorted by template and
 /// method.
 pub fn derive_endpoints(host: &str, raws: &[&RawEndpoint], config: &DiscoveryConfig) -> Vec<DerivedEndpoint> {
     let mut assignments: Vec<(usize, Vec<Slot>)> = Vec::with_capacity(raws.len());
-    let all: Vec<usize> = (0..raws.len()).collect();
-    partition(raws, config, all, 0, &mut Vec::new(), &mut assignments);
+    let root = Node { members: (0..raws.len()).collect(), prefix: Vec::new(), shape: Vec::new() };
+    let mut level = vec![root];
+    let mut depth = 0;
+    while !level.is_empty() {
+        level = derive_level(raws, config, level, depth, &mut assignments);
+        depth += 1;
+    }
 
     let mut groups: BTreeMap<(String, String), (Vec<Slot>, Vec<usize>)> = BTreeMap::new();
     for (index, slots) in assignments {
@@ -56,76 +93,105 @@ pub fn derive_endpoints(host: &str, raws: &[&RawEndpoint], config: &DiscoveryCon
         .collect()
 }
 
-fn partition(
-    raws: &[&RawEndpoint],
+/// Decides the position at `depth` for every node of one level and returns the next level.
+fn derive_level<'a>(
+    raws: &[&'a RawEndpoint],
     config: &DiscoveryConfig,
-    group: Vec<usize>,
+    level: Vec<Node>,
     depth: usize,
-    prefix: &mut Vec<Slot>,
     out: &mut Vec<(usize, Vec<Slot>)>,
-) {
-    // Sort the group's raw endpoints by what they hold at this depth.
-    let mut literals: BTreeMap<&str, LiteralGroup> = BTreeMap::new();
-    let mut params: Vec<usize> = Vec::new();
-    let mut has_overflow = false;
-    let mut route_names: BTreeSet<&str> = BTreeSet::new();
-    for index in group {
-        let raw = raws[index];
-        let Some(segment) = raw.segments.get(depth) else {
-            out.push((index, prefix.clone()));
-            continue;
-        };
-        match segment {
-            RawSegment::Literal(text) => {
-                let entry = literals.entry(text.as_str()).or_default();
-                entry.members.push(index);
-                entry.hits += raw.hits;
-                entry.protected |= raw.route;
+) -> Vec<Node> {
+    // Sort each node's raw endpoints by their segment at this depth.
+    let mut splits: Vec<Split<'a>> = Vec::with_capacity(level.len());
+    for node in &level {
+        let mut split = Split::default();
+        for &index in &node.members {
+            let raw = raws[index];
+            let Some(segment) = raw.segments.get(depth) else {
+                out.push((index, node.prefix.clone()));
+                continue;
+            };
+            match segment {
+                RawSegment::Literal(text) => {
+                    let entry = split.literals.entry(text.as_str()).or_default();
+                    entry.members.push(index);
+                    entry.hits += raw.hits;
+                    entry.protected |= raw.route;
+                }
+                RawSegment::Ident(_) => split.params.push(index),
+                RawSegment::Overflow(_) => {
+                    split.has_overflow = true;
+                    split.params.push(index);
+                }
+                RawSegment::Route(name) => {
+                    split.route_names.insert(name);
+                    split.params.push(index);
+                }
             }
-            RawSegment::Ident(_) => params.push(index),
-            RawSegment::Overflow(_) => {
-                has_overflow = true;
-                params.push(index);
-            }
-            RawSegment::Route(name) => {
-                route_names.insert(name);
-                params.push(index);
-            }
+        }
+        splits.push(split);
+    }
+
+    // Judge each node's word-like values on their own, then let nodes with the same shape
+    // that all look like parameter values add up their distinct values.
+    let local: Vec<LocalStats<'_>> = splits.iter().map(|split| local_stats(&split.literals)).collect();
+    let mut pooled_distinct: BTreeMap<&[Shape], u64> = BTreeMap::new();
+    for (node, stats) in level.iter().zip(&local) {
+        if stats.looks_like_values(config) {
+            *pooled_distinct.entry(node.shape.as_slice()).or_insert(0) += stats.candidates.len() as u64;
         }
     }
 
-    // Decide which word-like literals join the parameter.
-    let decision = decide_collapse(&literals, has_overflow, config);
-    let mut collapsed_any = false;
-    for value in &decision.collapsed {
-        if let Some(entry) = literals.remove(value) {
-            params.extend(entry.members);
-            collapsed_any = true;
-        }
-    }
-
-    for (value, entry) in literals {
-        prefix.push(Slot::Literal(value.to_string()));
-        partition(raws, config, entry.members, depth + 1, prefix, out);
-        prefix.pop();
-    }
-
-    if !params.is_empty() {
-        let rule = if !route_names.is_empty() {
-            ParamRule::Route
-        } else if has_overflow {
-            ParamRule::Overflow
-        } else if collapsed_any {
-            ParamRule::Cardinality
+    let mut next = Vec::new();
+    for ((node, mut split), stats) in level.iter().zip(splits).zip(local) {
+        let pooled = pooled_distinct.get(node.shape.as_slice()).copied().unwrap_or(0);
+        let collapsed: Vec<&str> = if split.has_overflow {
+            // Which values arrived before the position overflowed depends on arrival
+            // order, so none of this node's values may stay literal.
+            split.literals.iter().filter(|(_, g)| !g.protected).map(|(v, _)| *v).collect()
+        } else if stats.looks_like_values(config) && pooled >= config.min_distinct_values {
+            stats.candidates.clone()
         } else {
-            ParamRule::Shape
+            Vec::new()
         };
-        let route_name = route_names.first().map(|name| name.to_string());
-        prefix.push(Slot::Param { rule, route_name, singleton_share: decision.singleton_share });
-        params.sort_unstable();
-        partition(raws, config, params, depth + 1, prefix, out);
-        prefix.pop();
+        let singleton_share = if split.has_overflow { 1.0 } else { stats.singleton_share };
+        let mut collapsed_any = false;
+        for value in collapsed {
+            if let Some(group) = split.literals.remove(value) {
+                split.params.extend(group.members);
+                collapsed_any = true;
+            }
+        }
+
+        let plural = split.literals.len() > 1;
+        for (value, group) in split.literals {
+            let mut prefix = node.prefix.clone();
+            prefix.push(Slot::Literal(value.to_string()));
+            let mut shape = node.shape.clone();
+            shape.push(if plural { Shape::Any } else { Shape::Literal(value.to_string()) });
+            next.push(Node { members: group.members, prefix, shape });
+        }
+
+        if !split.params.is_empty() {
+            let rule = if !split.route_names.is_empty() {
+                ParamRule::Route
+            } else if split.has_overflow {
+                ParamRule::Overflow
+            } else if collapsed_any {
+                ParamRule::Cardinality
+            } else {
+                ParamRule::Shape
+            };
+            let route_name = split.route_names.first().map(|name| name.to_string());
+            let mut prefix = node.prefix.clone();
+            prefix.push(Slot::Param { rule, route_name, singleton_share });
+            let mut shape = node.shape.clone();
+            shape.push(Shape::Any);
+            split.params.sort_unstable();
+            next.push(Node { members: split.params, prefix, shape });
+        }
     }
+    next
 }
 
 #[derive(Default)]
@@ -136,43 +202,38 @@ struct LiteralGroup {
     protected: bool,
 }
 
-struct CollapseDecision<'a> {
-    collapsed: Vec<&'a str>,
+/// A node's word-like values without the ones called far more often than the rest.
+struct LocalStats<'a> {
+    candidates: Vec<&'a str>,
+    /// Share of the candidates' requests whose value was seen only once.
     singleton_share: f64,
 }
 
-fn decide_collapse<'a>(
-    literals: &BTreeMap<&'a str, LiteralGroup>,
-    has_overflow: bool,
-    config: &DiscoveryConfig,
-) -> CollapseDecision<'a> {
-    let candidates: Vec<(&'a str, u64)> =
-        literals.iter().filter(|(_, group)| !group.protected).map(|(value, group)| (*value, group.hits)).collect();
-
-    if has_overflow {
-        // Which values arrived before the position overflowed depends on arrival order, so
-        // none of them may stay literal.
-        return CollapseDecision { collapsed: candidates.iter().map(|(v, _)| *v).collect(), singleton_share: 1.0 };
+impl LocalStats<'_> {
+    fn looks_like_values(&self, config: &DiscoveryConfig) -> bool {
+        !self.candidates.is_empty() && self.singleton_share >= config.min_singleton_share
     }
-    if (candidates.len() as u64) < config.min_distinct_values {
-        return CollapseDecision { collapsed: Vec::new(), singleton_share: 0.0 };
+}
+
+fn local_stats<'a>(literals: &BTreeMap<&'a str, LiteralGroup>) -> LocalStats<'a> {
+    let values: Vec<(&'a str, u64)> =
+        literals.iter().filter(|(_, group)| !group.protected).map(|(value, group)| (*value, group.hits)).collect();
+    if values.is_empty() {
+        return LocalStats { candidates: Vec::new(), singleton_share: 0.0 };
     }
 
     // Values called far more often than the median stay literal and do not count towards
     // the share of once-seen values.
-    let mut hits: Vec<u64> = candidates.iter().map(|(_, hits)| *hits).collect();
+    let mut hits: Vec<u64> = values.iter().map(|(_, hits)| *hits).collect();
     hits.sort_unstable();
     let median = hits[hits.len() / 2];
     let survivor_floor = (median * SURVIVOR_FACTOR).max(SURVIVOR_MIN_HITS);
-    let rest: Vec<(&'a str, u64)> = candidates.into_iter().filter(|(_, hits)| *hits < survivor_floor).collect();
+    let rest: Vec<(&'a str, u64)> = values.into_iter().filter(|(_, hits)| *hits < survivor_floor).collect();
 
     let total: u64 = rest.iter().map(|(_, hits)| hits).sum();
     let singletons = rest.iter().filter(|(_, hits)| *hits <= 1).count() as u64;
     let singleton_share = if total == 0 { 0.0 } else { singletons as f64 / total as f64 };
-    if (rest.len() as u64) < config.min_distinct_values || singleton_share < config.min_singleton_share {
-        return CollapseDecision { collapsed: Vec::new(), singleton_share };
-    }
-    CollapseDecision { collapsed: rest.into_iter().map(|(v, _)| v).collect(), singleton_share }
+    LocalStats { candidates: rest.into_iter().map(|(value, _)| value).collect(), singleton_share }
 }
 
 fn render_template(slots: &[Slot]) -> String {
@@ -255,6 +316,11 @@ fn build_endpoint(
         first_seen_ms: members.iter().map(|&i| raws[i].first_seen_ms).min().unwrap_or(0),
         last_seen_ms: members.iter().map(|&i| raws[i].last_seen_ms).max().unwrap_or(0),
         raw_count: members.len() as u64,
+        auth: members.iter().fold(AuthStats::default(), |mut total, &i| {
+            total.merge(&raws[i].auth);
+            total
+        }),
+        risk: Default::default(),
     };
     DerivedEndpoint { endpoint, raw_ids }
 }
@@ -314,6 +380,7 @@ mod tests {
                         first_seen_ms: 0,
                         last_seen_ms: 0,
                         route: false,
+                        auth: AuthStats::default(),
                         endpoint_id: String::new(),
                     });
                     id as usize
@@ -387,6 +454,37 @@ mod tests {
     fn few_words_stay_literal() {
         let got = templates(&[("GET", "/api/users", 1), ("GET", "/api/orders", 1), ("GET", "/api/products", 1)]);
         assert_eq!(got, vec!["GET /api/orders", "GET /api/products", "GET /api/users"]);
+    }
+
+    #[test]
+    fn pooled_positions_collapse_across_closed_sets() {
+        let zones = ["us-east1-a", "us-east1-b", "europe-west1-b", "asia-east1-c"];
+        let mut requests = Vec::new();
+        for (i, zone) in zones.iter().cycle().take(16).enumerate() {
+            requests.push(format!(
+                "/zones/{zone}/pools/pool-{}",
+                ["red", "blue", "green", "gray"][i % 4].to_string() + &"x".repeat(i)
+            ));
+        }
+        let requests: Vec<(&str, &str, u64)> = requests.iter().map(|p| ("GET", p.as_str(), 1)).collect();
+        let got = templates(&requests);
+        assert_eq!(got.len(), zones.len(), "{got:?}");
+        assert!(got.iter().all(|t| t.ends_with("/pools/{poolId}")), "{got:?}");
+    }
+
+    #[test]
+    fn unrelated_siblings_do_not_pool() {
+        let mut requests: Vec<(String, u64)> = Vec::new();
+        for name in ["ada", "bob", "cy", "di", "ed", "flo", "gus", "hal", "ivy", "jo", "kim"] {
+            requests.push((format!("/api/profiles/{name}"), 1));
+        }
+        for resource in ["pods", "nodes", "jobs"] {
+            requests.push((format!("/api/v1/{resource}"), 4));
+        }
+        let requests: Vec<(&str, &str, u64)> = requests.iter().map(|(p, h)| ("GET", p.as_str(), *h)).collect();
+        let got = templates(&requests);
+        assert!(got.contains(&"GET /api/profiles/{profileId}".to_string()), "{got:?}");
+        assert!(got.contains(&"GET /api/v1/pods".to_string()), "{got:?}");
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub struct JsonLeaf<'a> {
     /// Dotted path with `[]` for array items, such as `items[].email`; empty at the root.
     pub path: &'a str,
     pub field_type: FieldType,
-    /// The value of strings, for format inference and classification.
+    /// The text of strings and integers, for format inference and classification.
     pub text: Option<&'a str>,
 }
 
@@ -104,13 +104,18 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         Ok(())
     }
 
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        self.state.report(FieldType::Integer, None);
+    fn visit_i64<E>(self, value: i64) -> Result<(), E> {
+        // The sign is dropped: no data class starts with a minus sign.
+        let mut buffer = [0u8; 20];
+        let text = integer_text(value.unsigned_abs(), &mut buffer);
+        self.state.report(FieldType::Integer, Some(text));
         Ok(())
     }
 
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        self.state.report(FieldType::Integer, None);
+    fn visit_u64<E>(self, value: u64) -> Result<(), E> {
+        let mut buffer = [0u8; 20];
+        let text = integer_text(value, &mut buffer);
+        self.state.report(FieldType::Integer, Some(text));
         Ok(())
     }
 
@@ -170,11 +175,35 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
     }
 }
 
+/// Writes an integer's decimal digits into `buffer` without allocating, so integers can be
+/// classified (card numbers and ids are often sent as JSON numbers).
+fn integer_text(mut value: u64, buffer: &mut [u8; 20]) -> &str {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buffer[start..]).unwrap_or("")
+}
+
+/// True for object keys that are identifiers rather than names. Short keys without
+/// digits or `@` are names, which settles most keys without classifying them.
+fn looks_like_identifier(key: &str) -> bool {
+    if key.len() < 10 && !key.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
+        return false;
+    }
+    classify_segment(key).is_identifier()
+}
+
 fn push_key(path: &mut String, key: &str) {
     if !path.is_empty() {
         path.push('.');
     }
-    if key.len() > MAX_KEY_BYTES || classify_segment(key).is_identifier() {
+    if key.len() > MAX_KEY_BYTES || looks_like_identifier(key) {
         path.push_str("{key}");
         return;
     }
@@ -255,6 +284,17 @@ mod tests {
         ];
         let expected: Vec<(String, FieldType)> = expected.iter().map(|(p, t)| (p.to_string(), *t)).collect();
         assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn integers_carry_their_text() {
+        let mut texts = Vec::new();
+        walk_json(br#"[0,4111111111111111,-42,18446744073709551615]"#, 32, 100, &mut |leaf| {
+            texts.push(leaf.text.map(str::to_string));
+        })
+        .unwrap();
+        let expected = [None, Some("0"), Some("4111111111111111"), Some("42"), Some("18446744073709551615")];
+        assert_eq!(texts, expected.map(|t| t.map(str::to_string)));
     }
 
     #[test]

@@ -200,3 +200,170 @@ fn restore_continues_ids_and_fields() {
     assert_eq!(delta.raw_endpoints[0].hits, 2);
     assert!(delta.endpoints_removed.is_empty());
 }
+
+fn classifying_pipeline() -> Pipeline {
+    let classifier: std::sync::Arc<dyn crate::classify::DataClassifier> =
+        std::sync::Arc::new(crate::classify::fake::FakeClassifier::new());
+    Pipeline::new(PipelineConfig { classifier: Some(classifier), ..Default::default() })
+}
+
+#[test]
+fn classes_are_counted_per_location_and_alerts_raised() {
+    let mut pipeline = classifying_pipeline();
+    let mut unauthenticated = get("h", "/users/1", 1_000, r#"{"email":"ada@example.com","ssn":"123-45-6789","n":1}"#);
+    unauthenticated.request.headers.clear();
+    pipeline.process(&unauthenticated);
+    pipeline.process(&get("h", "/users/2", 2_000, r#"{"email":"grace@example.com","ssn":"n/a","n":2}"#));
+    let mut secret = get("h", "/tokens", 3_000, r#"{"token":"tok_abc"}"#);
+    secret.request.query.push(palisade_core::QueryParam { name: "contact".into(), value: "bob@example.org".into() });
+    pipeline.process(&secret);
+    let delta = pipeline.take_delta();
+
+    let classes: Vec<String> = delta
+        .field_classes
+        .iter()
+        .map(|c| format!("{} {} {} {}", c.section.as_str(), c.path, c.class_id, c.hits))
+        .collect();
+    assert_eq!(
+        classes,
+        vec![
+            "response.body email email 2",
+            "response.body ssn us_ssn 1",
+            "request.query contact email 1",
+            "response.body token api_token 1",
+        ]
+    );
+
+    let alerts: Vec<String> =
+        delta.alerts.iter().map(|a| format!("{} {} {}", a.kind, a.location.as_deref().unwrap(), a.count)).collect();
+    let mut sorted = alerts.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        vec![
+            "secret_in_response response.body token 1",
+            "sensitive_data_in_response response.body email 2",
+            "sensitive_data_in_response response.body ssn 1",
+            "sensitive_data_in_url request.query contact 1",
+            "unauthenticated_sensitive_data response.body email 1",
+            "unauthenticated_sensitive_data response.body ssn 1",
+        ]
+    );
+    let users_endpoint = pipeline.endpoints().iter().find(|e| e.template == "/users/{userId}").unwrap().id.clone();
+    let email_alert = delta
+        .alerts
+        .iter()
+        .find(|a| a.kind == "sensitive_data_in_response" && a.data_class.as_deref() == Some("email"))
+        .unwrap();
+    assert_eq!(email_alert.endpoint_id.as_deref(), Some(users_endpoint.as_str()));
+}
+
+#[test]
+fn samples_mask_sensitive_values() {
+    let mut pipeline = classifying_pipeline();
+    pipeline.process(&get("h", "/me", 0, r#"{"email":"ada@example.com"}"#));
+    let delta = pipeline.take_delta();
+    let sample: Trace = postcard::from_bytes(&delta.samples_added[0].trace).unwrap();
+    let body = String::from_utf8(sample.response.unwrap().body.bytes).unwrap();
+    assert_eq!(body, r#"{"email":"[email]"}"#);
+}
+
+#[test]
+fn email_in_path_is_classified() {
+    let mut pipeline = classifying_pipeline();
+    pipeline.process(&get("h", "/accounts/ada%40example.com", 0, "{}"));
+    let delta = pipeline.take_delta();
+    let class = delta.field_classes.iter().find(|c| c.section == Section::Path).unwrap();
+    assert_eq!((class.path.as_str(), class.class_id.as_str()), ("{1}", "email"));
+    assert!(delta.alerts.iter().any(|a| a.kind == "sensitive_data_in_url"));
+}
+
+#[test]
+fn auth_schemes_are_counted() {
+    let mut pipeline = Pipeline::new(PipelineConfig::default());
+    let mut anonymous = get("h", "/a", 0, "{}");
+    anonymous.request.headers.clear();
+    pipeline.process(&anonymous);
+    pipeline.process(&get("h", "/a", 0, "{}"));
+    pipeline.take_delta();
+    let endpoint = pipeline.endpoints()[0];
+    assert_eq!(endpoint.auth.count(palisade_core::auth::AuthScheme::None), 1);
+    assert_eq!(endpoint.auth.count(palisade_core::auth::AuthScheme::Bearer), 1);
+    assert_eq!(endpoint.auth.unauthenticated_success, 1);
+}
+
+struct FakeDetector;
+
+impl crate::detect::AttackDetector for FakeDetector {
+    fn inspect(&self, trace: &Trace) -> Vec<crate::detect::AttackHit> {
+        trace
+            .request
+            .query
+            .iter()
+            .filter(|p| p.value.contains("' OR 1=1"))
+            .map(|p| crate::detect::AttackHit {
+                class: "sqli".into(),
+                rule_id: "sqli.test".into(),
+                location: format!("query {}", p.name),
+                evidence: p.value.clone(),
+                confidence: palisade_core::finding::Confidence::High,
+                severity: palisade_core::Severity::High,
+                injection: true,
+            })
+            .collect()
+    }
+}
+
+fn detecting_pipeline() -> Pipeline {
+    let detector: std::sync::Arc<dyn crate::detect::AttackDetector> = std::sync::Arc::new(FakeDetector);
+    Pipeline::new(PipelineConfig { detector: Some(detector), ..Default::default() })
+}
+
+fn from_client(mut trace: Trace, address: &str) -> Trace {
+    trace.request.headers.clear();
+    trace.meta.client = Some(palisade_core::Peer { address: address.into(), port: None });
+    trace
+}
+
+#[test]
+fn signature_findings_raise_alerts_per_actor() {
+    let mut pipeline = detecting_pipeline();
+    for i in 0..3 {
+        let mut attack = from_client(get("h", "/search", i, "{}"), "203.0.113.9");
+        attack.request.query.push(palisade_core::QueryParam { name: "q".into(), value: "x' OR 1=1 --".into() });
+        pipeline.process(&attack);
+    }
+    pipeline.process(&from_client(get("h", "/search", 10, "{}"), "198.51.100.1"));
+    let delta = pipeline.take_delta();
+
+    assert_eq!(delta.findings.len(), 3);
+    let finding = &delta.findings[0];
+    assert_eq!((finding.class.as_str(), finding.location.as_str()), ("sqli", "query q"));
+    assert_eq!(finding.actor.as_deref(), Some("ip:203.0.113.9"));
+    assert!(finding.endpoint_id.is_some());
+
+    let alerts: Vec<(&str, Option<&str>, u64)> =
+        delta.alerts.iter().map(|a| (a.kind.as_str(), a.actor.as_deref(), a.count)).collect();
+    assert_eq!(alerts, vec![("attack_sqli", Some("ip:203.0.113.9"), 3)]);
+
+    let actors: Vec<(&str, u64, Vec<(String, u64)>)> =
+        delta.actors.iter().map(|a| (a.id.as_str(), a.requests, a.findings.clone())).collect();
+    assert_eq!(actors, vec![("ip:198.51.100.1", 1, vec![]), ("ip:203.0.113.9", 3, vec![("sqli".to_string(), 3)])]);
+}
+
+#[test]
+fn scanning_actor_gets_behaviour_findings() {
+    let mut pipeline = detecting_pipeline();
+    for i in 0..30 {
+        let mut probe = from_client(get("h", &format!("/admin-{i}.php"), i * 100, "{}"), "203.0.113.9");
+        probe.response.as_mut().unwrap().status = 404;
+        pipeline.process(&probe);
+    }
+    let delta = pipeline.take_delta();
+    let behaviour: Vec<&str> =
+        delta.findings.iter().filter(|f| f.source == FindingSource::Behaviour).map(|f| f.class.as_str()).collect();
+    assert_eq!(behaviour, vec!["not_found_scanning"]);
+    assert!(
+        delta.alerts.iter().any(|a| a.kind == "not_found_scanning" && a.actor.as_deref() == Some("ip:203.0.113.9"))
+    );
+}

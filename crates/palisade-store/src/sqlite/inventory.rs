@@ -1,16 +1,28 @@
 //! Writing pipeline commits and loading the state the pipeline restarts from.
 
+use palisade_core::alert::Alert;
 use palisade_core::inventory::{
-    Endpoint, FieldKey, HostStats, InventoryDelta, InventoryState, PositionStats, RawEndpoint, decode_raw_path,
-    encode_raw_path,
+    Endpoint, FieldKey, HostStats, InventoryDelta, InventoryState, PositionStats, RawEndpoint, RiskScore,
+    decode_raw_path, encode_raw_path,
 };
 use palisade_core::{FieldType, ParamEvidence, Section};
 use rusqlite::{Connection, params};
 
 use crate::{Result, StoreError};
 
+/// Store settings that applying a commit needs.
+pub struct ApplySettings {
+    pub class_decay_ms: i64,
+    pub max_findings: u64,
+}
+
 /// Applies one pipeline commit in a single transaction.
-pub fn apply(conn: &mut Connection, delta: &InventoryDelta, journal_position: Option<i64>) -> Result<()> {
+pub fn apply(
+    conn: &mut Connection,
+    delta: &InventoryDelta,
+    journal_position: Option<i64>,
+    settings: &ApplySettings,
+) -> Result<Vec<Alert>> {
     let tx = conn.transaction()?;
 
     {
@@ -27,8 +39,8 @@ pub fn apply(conn: &mut Connection, delta: &InventoryDelta, journal_position: Op
     {
         let mut upsert_raw = tx.prepare_cached(
             "INSERT OR REPLACE INTO raw_endpoints
-                 (id, host, method, raw_path, route, hits, first_seen_ms, last_seen_ms, positions, endpoint_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 (id, host, method, raw_path, route, hits, first_seen_ms, last_seen_ms, positions, endpoint_id, auth)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )?;
         for raw in &delta.raw_endpoints {
             let positions = postcard::to_stdvec(&raw.positions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -43,6 +55,7 @@ pub fn apply(conn: &mut Connection, delta: &InventoryDelta, journal_position: Op
                 raw.last_seen_ms,
                 positions,
                 raw.endpoint_id,
+                to_json(&raw.auth)?,
             ])?;
         }
     }
@@ -106,33 +119,91 @@ pub fn apply(conn: &mut Connection, delta: &InventoryDelta, journal_position: Op
         for id in &delta.endpoints_removed {
             remove_endpoint.execute(params![id])?;
         }
+        // Risk columns are the store's own and survive the upsert.
         let mut upsert_endpoint = tx.prepare_cached(
-            "INSERT OR REPLACE INTO endpoints
-                 (id, host, method, template, params, hits, first_seen_ms, last_seen_ms, raw_count)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            "INSERT INTO endpoints
+                 (id, host, method, template, params, hits, first_seen_ms, last_seen_ms, raw_count, auth)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (id) DO UPDATE SET
+                 host = excluded.host, method = excluded.method, template = excluded.template,
+                 params = excluded.params, hits = excluded.hits, first_seen_ms = excluded.first_seen_ms,
+                 last_seen_ms = excluded.last_seen_ms, raw_count = excluded.raw_count, auth = excluded.auth",
         )?;
         for endpoint in &delta.endpoints {
-            let params_json =
-                serde_json::to_string(&endpoint.params).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             upsert_endpoint.execute(params![
                 endpoint.id,
                 endpoint.host,
                 endpoint.method,
                 endpoint.template,
-                params_json,
+                to_json(&endpoint.params)?,
                 endpoint.hits as i64,
                 endpoint.first_seen_ms,
                 endpoint.last_seen_ms,
                 endpoint.raw_count as i64,
+                to_json(&endpoint.auth)?,
             ])?;
         }
     }
 
+    {
+        let mut add_class = tx.prepare_cached(
+            "INSERT INTO field_classes
+                 (raw_id, section, path, status, content_type, class_id, severity, hits, first_hit_ms, last_hit_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (raw_id, section, path, status, content_type, class_id) DO UPDATE SET
+                 severity = excluded.severity,
+                 hits = hits + excluded.hits,
+                 first_hit_ms = MIN(first_hit_ms, excluded.first_hit_ms),
+                 last_hit_ms = MAX(last_hit_ms, excluded.last_hit_ms)",
+        )?;
+        for class in &delta.field_classes {
+            add_class.execute(params![
+                class.raw_id,
+                class.section.as_str(),
+                class.path,
+                class.status.unwrap_or(0),
+                class.content_type,
+                class.class_id,
+                class.severity.as_str(),
+                class.hits as i64,
+                class.first_hit_ms,
+                class.last_hit_ms,
+            ])?;
+        }
+    }
+
+    for (old, new) in &delta.endpoint_moves {
+        super::alerts::move_endpoint(&tx, old, new)?;
+    }
+    let mut opened = Vec::new();
+    for alert in &delta.alerts {
+        if let Some(id) = super::alerts::record(&tx, alert)? {
+            opened.push(id);
+        }
+    }
+
+    super::actors::add_findings(&tx, &delta.findings, settings.max_findings)?;
+    super::actors::add_actors(&tx, &delta.actors)?;
+
     if let Some(position) = journal_position {
         tx.execute("UPDATE pipeline_state SET journal_position = ?1 WHERE id = 1", params![position])?;
     }
+    let mut opened_alerts = Vec::with_capacity(opened.len());
+    for id in opened {
+        if let Some(alert) = super::alerts::get(&tx, id)? {
+            opened_alerts.push(alert);
+        }
+    }
+
+    // Risk changes only with classes, authentication, new endpoints and open alerts, so
+    // only those endpoints are scored again.
+    let mut touched = delta.risk_dirty.clone();
+    touched.extend(opened_alerts.iter().filter_map(|a| a.endpoint_id.clone()));
+    touched.sort();
+    touched.dedup();
+    super::risk::recompute(&tx, &touched, settings.class_decay_ms)?;
     tx.commit()?;
-    Ok(())
+    Ok(opened_alerts)
 }
 
 /// Loads the pipeline's state and the journal position it reached.
@@ -152,7 +223,7 @@ pub fn load(conn: &Connection) -> Result<(InventoryState, i64)> {
     }
 
     let mut raws = conn.prepare(
-        "SELECT id, host, method, raw_path, route, hits, first_seen_ms, last_seen_ms, positions, endpoint_id
+        "SELECT id, host, method, raw_path, route, hits, first_seen_ms, last_seen_ms, positions, endpoint_id, auth
          FROM raw_endpoints ORDER BY id",
     )?;
     let mut rows = raws.query([])?;
@@ -173,6 +244,7 @@ pub fn load(conn: &Connection) -> Result<(InventoryState, i64)> {
             last_seen_ms: row.get(7)?,
             positions,
             endpoint_id: row.get(9)?,
+            auth: from_json(&row.get::<_, String>(10)?, "authentication of a raw endpoint")?,
         });
     }
 
@@ -198,7 +270,8 @@ pub fn load(conn: &Connection) -> Result<(InventoryState, i64)> {
     Ok((state, position))
 }
 
-pub const ENDPOINT_COLUMNS: &str = "id, host, method, template, params, hits, first_seen_ms, last_seen_ms, raw_count";
+pub const ENDPOINT_COLUMNS: &str =
+    "id, host, method, template, params, hits, first_seen_ms, last_seen_ms, raw_count, auth, risk_score, risk_factors";
 
 /// Reads an endpoint from a row selected with [`ENDPOINT_COLUMNS`].
 pub fn endpoint_from_row(row: &rusqlite::Row<'_>) -> Result<Endpoint> {
@@ -216,7 +289,21 @@ pub fn endpoint_from_row(row: &rusqlite::Row<'_>) -> Result<Endpoint> {
         first_seen_ms: row.get(6)?,
         last_seen_ms: row.get(7)?,
         raw_count: row.get::<_, i64>(8)? as u64,
+        auth: from_json(&row.get::<_, String>(9)?, "authentication of an endpoint")?,
+        risk: RiskScore {
+            score: row.get::<_, i64>(10)? as u32,
+            factors: from_json(&row.get::<_, String>(11)?, "risk factors of an endpoint")?,
+        },
     })
+}
+
+pub fn to_json<T: serde::Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Parses a JSON column; `what` names the column in the error.
+pub fn from_json<T: serde::de::DeserializeOwned>(text: &str, what: &str) -> Result<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
 /// Reads `section, path, status, content_type, field_type` starting at column `first`.

@@ -81,6 +81,84 @@ const MIGRATIONS: &[&str] = &[
          journal_position INTEGER NOT NULL
      );
      INSERT INTO pipeline_state (id, journal_position) VALUES (1, 0);",
+    // 2: authentication per endpoint, data classes per field location, false-positive
+    // marks, alerts and risk scores.
+    "ALTER TABLE raw_endpoints ADD COLUMN auth TEXT NOT NULL DEFAULT '{}';
+     ALTER TABLE endpoints ADD COLUMN auth TEXT NOT NULL DEFAULT '{}';
+     ALTER TABLE endpoints ADD COLUMN risk_score INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE endpoints ADD COLUMN risk_factors TEXT NOT NULL DEFAULT '[]';
+     CREATE INDEX endpoints_by_risk ON endpoints (risk_score DESC);
+     CREATE TABLE field_classes (
+         raw_id INTEGER NOT NULL,
+         section TEXT NOT NULL,
+         path TEXT NOT NULL,
+         status INTEGER NOT NULL,
+         content_type TEXT NOT NULL,
+         class_id TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         hits INTEGER NOT NULL,
+         first_hit_ms INTEGER NOT NULL,
+         last_hit_ms INTEGER NOT NULL,
+         PRIMARY KEY (raw_id, section, path, status, content_type, class_id)
+     ) WITHOUT ROWID;
+     CREATE TABLE class_marks (
+         endpoint_id TEXT NOT NULL,
+         section TEXT NOT NULL,
+         path TEXT NOT NULL,
+         class_id TEXT NOT NULL,
+         marked_by TEXT NOT NULL,
+         marked_ms INTEGER NOT NULL,
+         PRIMARY KEY (endpoint_id, section, path, class_id)
+     ) WITHOUT ROWID;
+     CREATE TABLE alerts (
+         id INTEGER PRIMARY KEY,
+         kind TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         status TEXT NOT NULL,
+         endpoint_id TEXT NOT NULL DEFAULT '',
+         host TEXT NOT NULL DEFAULT '',
+         location TEXT NOT NULL DEFAULT '',
+         data_class TEXT NOT NULL DEFAULT '',
+         actor TEXT NOT NULL DEFAULT '',
+         description TEXT NOT NULL,
+         count INTEGER NOT NULL,
+         first_seen_ms INTEGER NOT NULL,
+         last_seen_ms INTEGER NOT NULL,
+         updated_ms INTEGER NOT NULL
+     );
+     CREATE UNIQUE INDEX alerts_dedup ON alerts (kind, endpoint_id, location, data_class, actor);
+     CREATE INDEX alerts_by_endpoint ON alerts (endpoint_id);
+     CREATE INDEX alerts_by_time ON alerts (last_seen_ms DESC);",
+    // 3: findings and actors.
+    "CREATE TABLE findings (
+         id INTEGER PRIMARY KEY,
+         at_ms INTEGER NOT NULL,
+         class TEXT NOT NULL,
+         rule_id TEXT NOT NULL,
+         source TEXT NOT NULL,
+         severity TEXT NOT NULL,
+         confidence TEXT NOT NULL,
+         actor TEXT NOT NULL DEFAULT '',
+         endpoint_id TEXT NOT NULL DEFAULT '',
+         host TEXT NOT NULL,
+         method TEXT NOT NULL,
+         path TEXT NOT NULL,
+         location TEXT NOT NULL,
+         evidence TEXT NOT NULL
+     );
+     CREATE INDEX findings_by_actor ON findings (actor, at_ms);
+     CREATE INDEX findings_by_endpoint ON findings (endpoint_id, at_ms);
+     CREATE INDEX findings_by_time ON findings (at_ms);
+     CREATE TABLE actors (
+         id TEXT PRIMARY KEY,
+         kind TEXT NOT NULL,
+         requests INTEGER NOT NULL,
+         first_seen_ms INTEGER NOT NULL,
+         last_seen_ms INTEGER NOT NULL,
+         last_ip TEXT,
+         findings TEXT NOT NULL DEFAULT '{}'
+     ) WITHOUT ROWID;
+     CREATE INDEX actors_by_time ON actors (last_seen_ms DESC);",
 ];
 
 /// Brings the schema up to the newest version, one transaction per migration.

@@ -4,9 +4,13 @@
 //! small pool, so API reads never wait for a pipeline commit.
 
 mod access;
+mod actors;
+mod alerts;
+mod classes;
 mod inventory;
 mod migrations;
 mod queries;
+mod risk;
 
 pub use queries::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
@@ -14,11 +18,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use palisade_core::Section;
 use palisade_core::access::{ApiKey, Role};
+use palisade_core::actor::Actor;
+use palisade_core::alert::{Alert, AlertStatus};
+use palisade_core::finding::Finding;
 use palisade_core::inventory::{Endpoint, InventoryDelta, InventoryState, Sample};
 use rusqlite::Connection;
 
-use crate::{EndpointDetail, EndpointFilter, HostSummary, Page, Result, Store, StoreError};
+use crate::{
+    ActorDetail, ActorFilter, AlertFilter, EndpointDetail, EndpointFilter, FindingFilter, HostSummary, Page, Result,
+    Store, StoreError,
+};
 
 /// Readers kept open for reuse.
 const MAX_IDLE_READERS: usize = 8;
@@ -30,7 +41,18 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     /// Secret for keyed hashes of API keys.
     secret: Vec<u8>,
+    /// Time after which a data class that stopped matching on a still-seen field location
+    /// stops counting, in milliseconds.
+    class_decay_ms: i64,
+    /// Findings kept; the oldest are deleted beyond this many.
+    max_findings: u64,
 }
+
+/// Default of [`SqliteStore::set_max_findings`].
+pub const DEFAULT_MAX_FINDINGS: u64 = 1_000_000;
+
+/// Default of [`SqliteStore::set_class_decay_days`]: 7 days.
+pub const DEFAULT_CLASS_DECAY_DAYS: u32 = 7;
 
 impl SqliteStore {
     /// Opens (creating when missing) the database at `path` and brings its schema up to
@@ -38,7 +60,25 @@ impl SqliteStore {
     pub fn open(path: &Path, secret: Vec<u8>) -> Result<Self> {
         let mut writer = open_connection(path)?;
         migrations::migrate(&mut writer, path)?;
-        Ok(Self { path: path.to_path_buf(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()), secret })
+        Ok(Self {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            secret,
+            class_decay_ms: days_to_ms(DEFAULT_CLASS_DECAY_DAYS),
+            max_findings: DEFAULT_MAX_FINDINGS,
+        })
+    }
+
+    /// Sets how many findings are kept before the oldest are deleted.
+    pub fn set_max_findings(&mut self, max_findings: u64) {
+        self.max_findings = max_findings;
+    }
+
+    /// Sets how long a data class may go without matching on a field location that is
+    /// still seen before it stops counting.
+    pub fn set_class_decay_days(&mut self, days: u32) {
+        self.class_decay_ms = days_to_ms(days);
     }
 
     pub fn path(&self) -> &Path {
@@ -67,6 +107,10 @@ impl SqliteStore {
     }
 }
 
+fn days_to_ms(days: u32) -> i64 {
+    i64::from(days) * 86_400_000
+}
+
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Invalid(format!("cannot open database {}: {e}", path.display())))?;
@@ -84,8 +128,27 @@ impl Store for SqliteStore {
         self.read(inventory::load)
     }
 
-    fn apply(&self, delta: &InventoryDelta, journal_position: Option<i64>) -> Result<()> {
-        self.write(|conn| inventory::apply(conn, delta, journal_position))
+    fn apply(&self, delta: &InventoryDelta, journal_position: Option<i64>) -> Result<Vec<Alert>> {
+        let settings =
+            inventory::ApplySettings { class_decay_ms: self.class_decay_ms, max_findings: self.max_findings };
+        self.write(|conn| inventory::apply(conn, delta, journal_position, &settings))
+    }
+
+    fn refresh_risk(&self) -> Result<()> {
+        let ids: Vec<String> = self.read(|conn| {
+            let mut select = conn.prepare("SELECT id FROM endpoints")?;
+            let rows = select.query_map([], |row| row.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })?;
+        for chunk in ids.chunks(500) {
+            self.write(|conn| {
+                let tx = conn.transaction()?;
+                risk::recompute(&tx, chunk, self.class_decay_ms)?;
+                tx.commit()?;
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 
     fn hosts(&self) -> Result<Vec<HostSummary>> {
@@ -97,7 +160,7 @@ impl Store for SqliteStore {
     }
 
     fn endpoint(&self, id: &str) -> Result<Option<EndpointDetail>> {
-        self.read(|conn| queries::endpoint(conn, id))
+        self.read(|conn| queries::endpoint(conn, id, self.class_decay_ms))
     }
 
     fn find_endpoint(&self, method: &str, host: &str, path: &str) -> Result<Option<Endpoint>> {
@@ -106,6 +169,71 @@ impl Store for SqliteStore {
 
     fn samples(&self, endpoint_id: &str, limit: u32) -> Result<Vec<Sample>> {
         self.read(|conn| queries::samples(conn, endpoint_id, limit))
+    }
+
+    fn alerts(&self, filter: &AlertFilter) -> Result<Page<Alert>> {
+        self.read(|conn| alerts::list(conn, filter))
+    }
+
+    fn alert(&self, id: i64) -> Result<Option<Alert>> {
+        self.read(|conn| alerts::get(conn, id))
+    }
+
+    fn set_alert_status(&self, id: i64, status: AlertStatus) -> Result<Option<Alert>> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let alert = alerts::set_status(&tx, id, status)?;
+            if let Some(endpoint) = alert.as_ref().and_then(|a| a.endpoint_id.clone()) {
+                risk::recompute(&tx, &[endpoint], self.class_decay_ms)?;
+            }
+            tx.commit()?;
+            Ok(alert)
+        })
+    }
+
+    fn mark_false_positive(
+        &self,
+        endpoint_id: &str,
+        section: Section,
+        path: &str,
+        class_id: &str,
+        false_positive: bool,
+        marked_by: &str,
+    ) -> Result<bool> {
+        self.write(|conn| {
+            let tx = conn.transaction()?;
+            let found = classes::mark(&tx, endpoint_id, section, path, class_id, false_positive, marked_by)?;
+            if found {
+                risk::recompute(&tx, &[endpoint_id.to_string()], self.class_decay_ms)?;
+            }
+            tx.commit()?;
+            Ok(found)
+        })
+    }
+
+    fn findings(&self, filter: &FindingFilter) -> Result<Page<Finding>> {
+        self.read(|conn| actors::list_findings(conn, filter))
+    }
+
+    fn actors(&self, filter: &ActorFilter) -> Result<Page<Actor>> {
+        self.read(|conn| actors::list_actors(conn, filter))
+    }
+
+    fn actor(&self, id: &str, timeline_limit: u32) -> Result<Option<ActorDetail>> {
+        self.read(|conn| {
+            let Some(actor) = actors::get_actor(conn, id)? else {
+                return Ok(None);
+            };
+            let filter = FindingFilter {
+                actor: Some(id.to_string()),
+                oldest_first: true,
+                limit: timeline_limit,
+                ..Default::default()
+            };
+            let findings = actors::list_findings(conn, &filter)?.items;
+            let alerts = actors::actor_alerts(conn, id)?;
+            Ok(Some(ActorDetail { actor, findings, alerts }))
+        })
     }
 
     fn create_key(&self, name: &str, role: Role) -> Result<(ApiKey, String)> {

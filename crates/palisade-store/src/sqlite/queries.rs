@@ -66,6 +66,7 @@ pub fn endpoints(conn: &Connection, filter: &EndpointFilter) -> Result<Page<Endp
         EndpointSort::Hits => "hits DESC, host, template, method",
         EndpointSort::LastSeen => "last_seen_ms DESC, host, template, method",
         EndpointSort::FirstSeen => "first_seen_ms DESC, host, template, method",
+        EndpointSort::Risk => "risk_score DESC, hits DESC, host, template, method",
     };
     let limit = match filter.limit {
         0 => DEFAULT_PAGE_SIZE,
@@ -95,7 +96,7 @@ fn escape_like(text: &str) -> String {
     escaped
 }
 
-pub fn endpoint(conn: &Connection, id: &str) -> Result<Option<EndpointDetail>> {
+pub fn endpoint(conn: &Connection, id: &str, class_decay_ms: i64) -> Result<Option<EndpointDetail>> {
     let mut select = conn.prepare(&format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"))?;
     let mut rows = select.query(params![id])?;
     let Some(row) = rows.next()? else {
@@ -103,8 +104,10 @@ pub fn endpoint(conn: &Connection, id: &str) -> Result<Option<EndpointDetail>> {
     };
     let endpoint = endpoint_from_row(row)?;
     let fields = fields(conn, id)?;
+    let classes = super::classes::for_endpoint(conn, id, class_decay_ms)?;
+    let alerts = super::alerts::open_for_endpoint(conn, id)?;
     let hourly = hourly(conn, id)?;
-    Ok(Some(EndpointDetail { endpoint, fields, hourly }))
+    Ok(Some(EndpointDetail { endpoint, fields, classes, alerts, hourly }))
 }
 
 struct FieldTotals {

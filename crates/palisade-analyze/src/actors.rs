@@ -1,0 +1,258 @@
+//! Attribution of traces to actors: API key, JWT subject, session cookie or client IP,
+//! in that order of preference.
+
+use std::net::IpAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD_INDIFFERENT;
+use hmac::{Hmac, KeyInit, Mac};
+use ipnet::IpNet;
+use palisade_core::actor::{ActorKind, ActorRef};
+use palisade_core::trace::header_value;
+use palisade_core::{Request, Trace};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::auth::is_jwt;
+use crate::config::ConfigError;
+
+/// Longest JWT subject kept, in characters; longer subjects are cut.
+const MAX_SUBJECT_CHARS: usize = 128;
+/// Hex digits of the keyed hash that identifies key and session actors.
+const HASH_HEX_DIGITS: usize = 16;
+
+/// The `actors:` section of the configuration file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActorConfig {
+    /// Proxies (IP addresses or CIDR ranges) whose `X-Forwarded-For` header is believed.
+    /// From any other client the header is ignored, because clients can write anything
+    /// in it.
+    pub trusted_proxies: Vec<String>,
+}
+
+/// Attributes traces to actors.
+#[derive(Debug, Clone, Default)]
+pub struct ActorResolver {
+    trusted: Vec<IpNet>,
+    /// Key of the hashes that stand for API keys and session ids.
+    hash_key: Vec<u8>,
+}
+
+impl ActorResolver {
+    /// Compiles the configuration. `hash_key` keys the hashes of credentials, so actor ids
+    /// cannot be turned back into keys by guessing.
+    pub fn new(config: &ActorConfig, hash_key: Vec<u8>) -> Result<Self, ConfigError> {
+        let mut trusted = Vec::new();
+        for (i, text) in config.trusted_proxies.iter().enumerate() {
+            let net = text
+                .parse::<IpNet>()
+                .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "invalid actors.trusted_proxies[{i}] {text:?}: expected an IP address or CIDR range such as 10.0.0.0/8"
+                    ))
+                })?;
+            trusted.push(net);
+        }
+        Ok(Self { trusted, hash_key })
+    }
+
+    /// Returns the actor of `trace`.
+    pub fn resolve(&self, trace: &Trace) -> ActorRef {
+        let ip = self.client_ip(trace);
+        let request = &trace.request;
+        let (kind, value) = if let Some(key) = api_key(request) {
+            (ActorKind::ApiKey, self.keyed_hash(key))
+        } else if let Some(subject) = jwt_subject(request) {
+            (ActorKind::User, subject)
+        } else if let Some(session) = session_cookie(request) {
+            (ActorKind::Session, self.keyed_hash(session))
+        } else {
+            (ActorKind::Ip, ip.clone().unwrap_or_else(|| "unknown".to_string()))
+        };
+        ActorRef { kind, id: format!("{}:{value}", kind.as_str()), ip }
+    }
+
+    /// The client address: the peer, or, when the peer is a trusted proxy, the right-most
+    /// address in `X-Forwarded-For` that is not itself a trusted proxy.
+    fn client_ip(&self, trace: &Trace) -> Option<String> {
+        let peer = trace.meta.client.as_ref().map(|p| p.address.clone());
+        let peer_ip = peer.as_deref().and_then(|p| p.parse::<IpAddr>().ok());
+        let Some(peer_ip) = peer_ip else {
+            return peer;
+        };
+        if !self.is_trusted(peer_ip) {
+            return Some(peer_ip.to_string());
+        }
+        let forwarded = header_value(&trace.request.headers, "x-forwarded-for").unwrap_or("");
+        for hop in forwarded.rsplit(',') {
+            let Ok(address) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
+            if !self.is_trusted(address) {
+                return Some(address.to_string());
+            }
+        }
+        Some(peer_ip.to_string())
+    }
+
+    fn is_trusted(&self, address: IpAddr) -> bool {
+        self.trusted.iter().any(|net| net.contains(&address))
+    }
+
+    fn keyed_hash(&self, credential: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key).expect("HMAC accepts keys of any length");
+        mac.update(credential.as_bytes());
+        let digest = mac.finalize().into_bytes();
+        hex::encode(digest)[..HASH_HEX_DIGITS].to_string()
+    }
+}
+
+/// An API key from a key header or query parameter.
+fn api_key(request: &Request) -> Option<&str> {
+    for header in &request.headers {
+        let name = header.name.to_ascii_lowercase();
+        let compact: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+        if matches!(compact.as_str(), "xapikey" | "apikey" | "xapitoken" | "apitoken")
+            && !header.value.trim().is_empty()
+        {
+            return Some(header.value.trim());
+        }
+    }
+    request
+        .query
+        .iter()
+        .find(|p| {
+            matches!(p.name.to_ascii_lowercase().as_str(), "api_key" | "apikey" | "api-key") && !p.value.is_empty()
+        })
+        .map(|p| p.value.as_str())
+}
+
+/// The `sub` claim of a JWT bearer token or JWT cookie, decoded without verifying the
+/// signature. The token itself is not kept.
+fn jwt_subject(request: &Request) -> Option<String> {
+    let bearer = header_value(&request.headers, "authorization")
+        .and_then(|value| value.split_once(' ').map(|(_, token)| token.trim()))
+        .filter(|token| is_jwt(token));
+    let cookie = header_value(&request.headers, "cookie").and_then(|cookies| {
+        cookies.split(';').filter_map(|pair| pair.split_once('=')).map(|(_, value)| value.trim()).find(|v| is_jwt(v))
+    });
+    let token = bearer.or(cookie)?;
+    let payload = token.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD_INDIFFERENT.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let subject = match claims.get("sub")? {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Number(number) => number.to_string(),
+        _ => return None,
+    };
+    let subject: String = subject.chars().filter(|c| !c.is_control()).take(MAX_SUBJECT_CHARS).collect();
+    (!subject.is_empty()).then_some(subject)
+}
+
+/// The value of a session cookie (names as in [`crate::auth`]).
+fn session_cookie(request: &Request) -> Option<&str> {
+    let cookies = header_value(&request.headers, "cookie")?;
+    cookies.split(';').filter_map(|pair| pair.trim().split_once('=')).find_map(|(name, value)| {
+        let name = name.to_ascii_lowercase();
+        let session = matches!(
+            name.as_str(),
+            "session" | "sessionid" | "session_id" | "sid" | "connect.sid" | "jsessionid" | "phpsessid" | "_session_id"
+        ) || name.ends_with("session")
+            || name.ends_with("_sess");
+        (session && !value.is_empty()).then_some(value)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{Body, Header, Peer, QueryParam, TraceMeta, TraceSource};
+
+    fn trace(client: &str, headers: &[(&str, &str)], query: &[(&str, &str)]) -> Trace {
+        Trace {
+            request: Request {
+                method: "GET".into(),
+                scheme: "https".into(),
+                host: "h".into(),
+                path: "/".into(),
+                query: query.iter().map(|(n, v)| QueryParam { name: n.to_string(), value: v.to_string() }).collect(),
+                headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
+                content_type: None,
+                body: Body::default(),
+            },
+            response: None,
+            meta: TraceMeta {
+                start_ms: 0,
+                duration_us: None,
+                client: Some(Peer { address: client.into(), port: None }),
+                server: None,
+                source: TraceSource::Native,
+                environment: None,
+                route: None,
+            },
+            agent: None,
+        }
+    }
+
+    fn resolver(trusted: &[&str]) -> ActorResolver {
+        let config = ActorConfig { trusted_proxies: trusted.iter().map(|s| s.to_string()).collect() };
+        ActorResolver::new(&config, b"secret".to_vec()).unwrap()
+    }
+
+    // {"alg":"none"}.{"sub":"alice"}.
+    const ALICE: &str = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9.c2ln";
+
+    #[test]
+    fn actor_kinds_in_order_of_preference() {
+        let resolver = resolver(&[]);
+        let bearer = format!("Bearer {ALICE}");
+        let cases: Vec<(Vec<(&str, &str)>, Vec<(&str, &str)>, ActorKind)> = vec![
+            (vec![("X-API-Key", "k1"), ("Authorization", bearer.as_str())], vec![], ActorKind::ApiKey),
+            (vec![], vec![("api_key", "k1")], ActorKind::ApiKey),
+            (vec![("Authorization", bearer.as_str()), ("Cookie", "sid=s1")], vec![], ActorKind::User),
+            (vec![("Cookie", "theme=dark; sid=s1")], vec![], ActorKind::Session),
+            (vec![("Cookie", "theme=dark")], vec![], ActorKind::Ip),
+        ];
+        for (headers, query, kind) in cases {
+            assert_eq!(resolver.resolve(&trace("10.0.0.1", &headers, &query)).kind, kind, "{headers:?} {query:?}");
+        }
+    }
+
+    #[test]
+    fn ids_hide_credentials() {
+        let resolver = resolver(&[]);
+        let actor = resolver.resolve(&trace("10.0.0.1", &[("X-API-Key", "very-secret-key")], &[]));
+        assert!(actor.id.starts_with("api_key:"));
+        assert!(!actor.id.contains("very-secret-key"));
+        assert_eq!(actor.id.len(), "api_key:".len() + HASH_HEX_DIGITS);
+        let same = resolver.resolve(&trace("10.0.0.2", &[("X-API-Key", "very-secret-key")], &[]));
+        assert_eq!(actor.id, same.id);
+        let other_key = ActorResolver::new(&ActorConfig::default(), b"other".to_vec()).unwrap();
+        assert_ne!(other_key.resolve(&trace("10.0.0.1", &[("X-API-Key", "very-secret-key")], &[])).id, actor.id);
+
+        let bearer = format!("Bearer {ALICE}");
+        assert_eq!(resolver.resolve(&trace("10.0.0.1", &[("Authorization", &bearer)], &[])).id, "user:alice");
+    }
+
+    #[test]
+    fn forwarded_for_only_from_trusted_proxies() {
+        let untrusted = resolver(&[]);
+        let spoofed = untrusted.resolve(&trace("203.0.113.9", &[("X-Forwarded-For", "1.2.3.4")], &[]));
+        assert_eq!(spoofed.id, "ip:203.0.113.9");
+
+        let trusted = resolver(&["10.0.0.0/8"]);
+        let behind = trusted.resolve(&trace("10.0.0.5", &[("X-Forwarded-For", "198.51.100.7, 10.0.0.9")], &[]));
+        assert_eq!(behind.id, "ip:198.51.100.7");
+        let no_header = trusted.resolve(&trace("10.0.0.5", &[], &[]));
+        assert_eq!(no_header.id, "ip:10.0.0.5");
+    }
+
+    #[test]
+    fn bad_proxy_is_a_config_error() {
+        let config = ActorConfig { trusted_proxies: vec!["10.0.0.0/33".into()] };
+        let error = ActorResolver::new(&config, vec![]).unwrap_err().to_string();
+        assert!(error.contains("actors.trusted_proxies[0]"), "{error}");
+    }
+}

@@ -1,0 +1,163 @@
+//! Detection of the authentication schemes a request carries.
+
+use palisade_core::Request;
+use palisade_core::auth::AuthScheme;
+
+/// Cookie names that hold a session id in common frameworks.
+const SESSION_COOKIES: [&str; 9] = [
+    "session",
+    "sessionid",
+    "session_id",
+    "sid",
+    "connect.sid",
+    "jsessionid",
+    "phpsessid",
+    "asp.net_sessionid",
+    "_session_id",
+];
+
+/// Query parameter names that carry an API key or token.
+const KEY_PARAMS: [&str; 8] = ["api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "auth_token"];
+
+/// Returns the schemes `request` uses; `[None]` when it carries no credential.
+pub fn detect_auth(request: &Request) -> Vec<AuthScheme> {
+    let mut schemes = Vec::new();
+    let mut push = |scheme: AuthScheme| {
+        if !schemes.contains(&scheme) {
+            schemes.push(scheme);
+        }
+    };
+
+    for header in &request.headers {
+        let name = header.name.to_ascii_lowercase();
+        let value = header.value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        match name.as_str() {
+            "authorization" | "proxy-authorization" => {
+                let (scheme, credential) = value.split_once(' ').unwrap_or(("", value));
+                if scheme.eq_ignore_ascii_case("basic") {
+                    push(AuthScheme::Basic);
+                } else if is_jwt(credential.trim()) || is_jwt(value) {
+                    push(AuthScheme::Jwt);
+                } else {
+                    push(AuthScheme::Bearer);
+                }
+            }
+            "cookie" => {
+                for pair in value.split(';') {
+                    let (cookie, cookie_value) = pair.trim().split_once('=').unwrap_or((pair.trim(), ""));
+                    let cookie = cookie.to_ascii_lowercase();
+                    if is_jwt(cookie_value.trim()) {
+                        push(AuthScheme::Jwt);
+                    } else if SESSION_COOKIES.contains(&cookie.as_str())
+                        || cookie.ends_with("session")
+                        || cookie.ends_with("_sess")
+                    {
+                        push(AuthScheme::SessionCookie);
+                    }
+                }
+            }
+            _ if is_key_header(&name) => {
+                if is_jwt(value) {
+                    push(AuthScheme::Jwt);
+                } else {
+                    push(AuthScheme::ApiKeyHeader);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    for param in &request.query {
+        if KEY_PARAMS.contains(&param.name.to_ascii_lowercase().as_str()) && !param.value.is_empty() {
+            push(AuthScheme::ApiKeyQuery);
+        }
+    }
+
+    if schemes.is_empty() {
+        schemes.push(AuthScheme::None);
+    }
+    schemes
+}
+
+/// Header names that carry API keys or tokens: `X-API-Key`, `Api-Key`, `X-Auth-Token`,
+/// `X-Access-Token` and the like.
+fn is_key_header(name: &str) -> bool {
+    let compact: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let compact = compact.strip_prefix('x').unwrap_or(&compact);
+    matches!(compact, "apikey" | "apitoken" | "authtoken" | "accesstoken" | "token" | "key" | "secret" | "clientsecret")
+        || compact.ends_with("apikey")
+        || compact.ends_with("authtoken")
+}
+
+/// Three base64url parts whose first decodes to a JSON object; checked by shape only:
+/// header `eyJ` (the base64 of `{"`) and two dots.
+pub fn is_jwt(value: &str) -> bool {
+    let mut parts = value.split('.');
+    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let base64url = |part: &str| part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=');
+    header.starts_with("eyJ") && payload.len() >= 2 && base64url(header) && base64url(payload) && base64url(signature)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{Body, Header, QueryParam};
+
+    const JWT: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.c2lnbmF0dXJl";
+
+    fn request(headers: &[(&str, &str)], query: &[(&str, &str)]) -> Request {
+        Request {
+            method: "GET".into(),
+            scheme: "https".into(),
+            host: "h".into(),
+            path: "/".into(),
+            query: query.iter().map(|(n, v)| QueryParam { name: n.to_string(), value: v.to_string() }).collect(),
+            headers: headers.iter().map(|(n, v)| Header::new(*n, *v)).collect(),
+            content_type: None,
+            body: Body::default(),
+        }
+    }
+
+    #[test]
+    fn detect_auth_table() {
+        let bearer_jwt = format!("Bearer {JWT}");
+        let jwt_cookie = format!("token={JWT}");
+        let cases: Vec<(Vec<(&str, &str)>, Vec<(&str, &str)>, Vec<AuthScheme>)> = vec![
+            (vec![], vec![], vec![AuthScheme::None]),
+            (vec![("Accept", "*/*")], vec![("page", "2")], vec![AuthScheme::None]),
+            (vec![("Authorization", "Basic YWRhOnB3")], vec![], vec![AuthScheme::Basic]),
+            (vec![("Authorization", "Bearer opaque-token-123")], vec![], vec![AuthScheme::Bearer]),
+            (vec![("Authorization", bearer_jwt.as_str())], vec![], vec![AuthScheme::Jwt]),
+            (vec![("X-API-Key", "k1")], vec![], vec![AuthScheme::ApiKeyHeader]),
+            (vec![("X-Auth-Token", "t")], vec![], vec![AuthScheme::ApiKeyHeader]),
+            (vec![], vec![("api_key", "k")], vec![AuthScheme::ApiKeyQuery]),
+            (vec![], vec![("api_key", "")], vec![AuthScheme::None]),
+            (vec![("Cookie", "theme=dark; JSESSIONID=abc")], vec![], vec![AuthScheme::SessionCookie]),
+            (vec![("Cookie", "theme=dark")], vec![], vec![AuthScheme::None]),
+            (vec![("Cookie", jwt_cookie.as_str())], vec![], vec![AuthScheme::Jwt]),
+            (
+                vec![("Authorization", "Basic x"), ("X-Api-Key", "k")],
+                vec![],
+                vec![AuthScheme::Basic, AuthScheme::ApiKeyHeader],
+            ),
+            (vec![("X-Keyboard", "us")], vec![], vec![AuthScheme::None]),
+        ];
+        for (headers, query, expected) in cases {
+            assert_eq!(detect_auth(&request(&headers, &query)), expected, "{headers:?} {query:?}");
+        }
+    }
+
+    #[test]
+    fn jwt_shape() {
+        assert!(is_jwt(JWT));
+        assert!(!is_jwt("eyJ.x"));
+        assert!(!is_jwt("a.b.c"));
+        assert!(!is_jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig.extra"));
+    }
+}
