@@ -208,7 +208,9 @@ mod tests {
     fn actor_kinds_in_order_of_preference() {
         let resolver = resolver(&[]);
         let bearer = format!("Bearer {ALICE}");
-        let cases: Vec<(Vec<(&str, &str)>, Vec<(&str, &str)>, ActorKind)> = vec![
+        // (headers, query parameters, expected kind)
+        type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>, ActorKind);
+        let cases: Vec<Case<'_>> = vec![
             (vec![("X-API-Key", "k1"), ("Authorization", bearer.as_str())], vec![], ActorKind::ApiKey),
             (vec![], vec![("api_key", "k1")], ActorKind::ApiKey),
             (vec![("Authorization", bearer.as_str()), ("Cookie", "sid=s1")], vec![], ActorKind::User),

@@ -128,7 +128,9 @@ mod tests {
     fn detect_auth_table() {
         let bearer_jwt = format!("Bearer {JWT}");
         let jwt_cookie = format!("token={JWT}");
-        let cases: Vec<(Vec<(&str, &str)>, Vec<(&str, &str)>, Vec<AuthScheme>)> = vec![
+        // (headers, query parameters, expected schemes)
+        type Case<'a> = (Vec<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>, Vec<AuthScheme>);
+        let cases: Vec<Case<'_>> = vec![
             (vec![], vec![], vec![AuthScheme::None]),
             (vec![("Accept", "*/*")], vec![("page", "2")], vec![AuthScheme::None]),
             (vec![("Authorization", "Basic YWRhOnB3")], vec![], vec![AuthScheme::Basic]),

@@ -522,7 +522,6 @@ impl Pipeline {
         match agent_fields {
             Some(agent) => {
                 learn_agent_fields(agent, trace, &mut sink);
-                drop(sink);
                 classes.record_agent_classes(agent, trace);
             }
             None => {
@@ -841,10 +840,13 @@ impl Pipeline {
             let Some(state) = self.raws.get(&raw_id) else {
                 continue;
             };
+            // Scanners touch many paths, most of which do not exist; one alert per actor
+            // and host says more than one per probed path.
+            let host_wide = HOST_WIDE_ALERTS.contains(&kind.as_str());
             delta.alerts.push(AlertEvent {
                 kind,
                 severity: acc.severity,
-                endpoint_id: Some(state.raw.endpoint_id.clone()),
+                endpoint_id: if host_wide { None } else { Some(state.raw.endpoint_id.clone()) },
                 host: Some(state.raw.host.clone()),
                 description: acc.description,
                 location: Some(location),
@@ -961,6 +963,8 @@ fn field_hash(section: Section, path: &str, status: Option<u16>, content_type: &
     hasher.digest()
 }
 
+// The per-trace state is borrowed piecewise so the caller's closure can also classify.
+#[allow(clippy::too_many_arguments)]
 fn record_field(
     fields: &mut hashbrown::HashMap<u64, FieldEntry, BuildHasherDefault<IdentityHasher>>,
     dirty_fields: &mut Vec<u64>,
@@ -1156,6 +1160,9 @@ fn agent_location(path: &str, status: Option<u16>) -> Option<(Section, Option<u1
     };
     Some((section, status, rest))
 }
+
+/// Alert types raised once per actor and host rather than per endpoint.
+const HOST_WIDE_ALERTS: [&str; 2] = ["attack_scanner", "not_found_scanning"];
 
 /// Longest request path kept in a finding, in bytes.
 const MAX_FINDING_PATH_BYTES: usize = 512;

@@ -346,9 +346,10 @@ fn signature_findings_raise_alerts_per_actor() {
         delta.alerts.iter().map(|a| (a.kind.as_str(), a.actor.as_deref(), a.count)).collect();
     assert_eq!(alerts, vec![("attack_sqli", Some("ip:203.0.113.9"), 3)]);
 
-    let actors: Vec<(&str, u64, Vec<(String, u64)>)> =
-        delta.actors.iter().map(|a| (a.id.as_str(), a.requests, a.findings.clone())).collect();
-    assert_eq!(actors, vec![("ip:198.51.100.1", 1, vec![]), ("ip:203.0.113.9", 3, vec![("sqli".to_string(), 3)])]);
+    let actors: Vec<_> = delta.actors.iter().map(|a| (a.id.as_str(), a.requests, a.findings.clone())).collect();
+    let no_findings: Vec<(String, u64)> = Vec::new();
+    let expected = vec![("ip:198.51.100.1", 1, no_findings), ("ip:203.0.113.9", 3, vec![("sqli".to_string(), 3)])];
+    assert_eq!(actors, expected);
 }
 
 #[test]
