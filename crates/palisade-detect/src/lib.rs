@@ -1,0 +1,186 @@
+//! Signature detection of attacks in one HTTP request.
+//!
+//! A [`Detector`] is compiled once from a [`DetectConfig`] and then inspects traces:
+//! every location of the request (path segments, query parameter names and values,
+//! headers, cookies, JSON, XML, form, multipart and GraphQL bodies) is decoded
+//! ([`normalize`]) and checked by the rules of each [`AttackClass`] ([`rules`]). The work
+//! per request is bounded by [`DetectLimits`]; when a limit cuts the work short,
+//! [`Inspection::truncated`] says so and [`Inspection::skipped`] counts what was left.
+//!
+//! No rule inspects responses yet; [`Detector::inspect`] reads only the request.
+//!
+//! ```
+//! use palisade_detect::{DetectConfig, Detector, Location, AttackClass};
+//!
+//! let detector = Detector::new(&DetectConfig::default()).unwrap();
+//! let findings = detector.inspect_value(&Location::query("id"), "1' OR '1'='1");
+//! assert_eq!(findings[0].class, AttackClass::Sqli);
+//! assert!(detector.inspect_value(&Location::query("name"), "O'Brien").is_empty());
+//! ```
+
+mod body;
+pub mod config;
+mod finding;
+pub mod normalize;
+mod request;
+pub mod rules;
+
+pub use config::{ConfigError, DetectConfig, DetectLimits};
+pub use finding::{
+    AttackClass, ClassSet, Confidence, Finding, Location, LocationSection, MAX_EVIDENCE_CHARS, evidence_excerpt,
+};
+pub use rules::{RULES, RuleInfo, rule_info};
+
+use rules::{Hit, Rules, ValueContext};
+
+/// A compiled detector: rule automata, regular expressions and tables, built once and
+/// shared between threads.
+pub struct Detector {
+    config: DetectConfig,
+    classes: ClassSet,
+    rules: Rules,
+}
+
+/// The result of inspecting one request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Inspection {
+    pub findings: Vec<Finding>,
+    /// A work limit was reached and part of the request was not examined.
+    pub truncated: bool,
+    /// Locations whose value was checked.
+    pub locations_checked: usize,
+    /// Bytes of decoded values examined.
+    pub bytes_examined: usize,
+    pub skipped: SkipCounts,
+}
+
+/// What the limits of [`DetectLimits`] cut from one request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SkipCounts {
+    /// Locations not checked because `max_locations` was reached.
+    pub locations: usize,
+    /// Bytes not examined because `max_request_bytes` was reached.
+    pub bytes: usize,
+    /// Values longer than `max_value_bytes`, examined only at their start and end.
+    pub values_cut: usize,
+    /// Values still encoded after `max_decode_rounds` rounds.
+    pub decode_rounds: usize,
+    /// Body values nested deeper than `max_body_depth`.
+    pub too_deep: usize,
+    /// Findings dropped beyond `max_findings`.
+    pub findings: usize,
+    /// Bodies that did not parse as their content type says; the values read before the
+    /// error were checked.
+    pub bodies_malformed: usize,
+}
+
+impl Detector {
+    /// Compiles the rules; fails on invalid settings.
+    pub fn new(config: &DetectConfig) -> Result<Self, ConfigError> {
+        let classes = config.validate()?;
+        Ok(Self { config: config.clone(), classes, rules: Rules::new() })
+    }
+
+    pub fn config(&self) -> &DetectConfig {
+        &self.config
+    }
+
+    /// Inspects every location of the request of `trace` and returns the findings,
+    /// bounded in work by the configured limits.
+    pub fn inspect(&self, trace: &palisade_core::Trace) -> Inspection {
+        request::inspect(self, trace)
+    }
+
+    /// Checks one value as found at `location`, for tests, evaluations and the proxy. The
+    /// classes checked are those that apply to the location's section; the value limits
+    /// apply, but not the per-request ones.
+    pub fn inspect_value(&self, location: &Location, value: &str) -> Vec<Finding> {
+        let mut findings = Vec::new();
+        let mut skipped = SkipCounts::default();
+        let allowed = request::classes_for(location.section, &location.name);
+        self.check_value(location.section, &location.name, value, allowed, &mut findings, &mut skipped);
+        findings
+    }
+
+    /// Decodes and checks one value, appending findings. Returns the bytes examined.
+    pub(crate) fn check_value(
+        &self,
+        section: LocationSection,
+        name: &str,
+        value: &str,
+        allowed: ClassSet,
+        findings: &mut Vec<Finding>,
+        skipped: &mut SkipCounts,
+    ) -> usize {
+        let limits = &self.config.limits;
+        let allowed = allowed.intersect(self.classes);
+        if allowed.is_empty() || value.is_empty() {
+            return 0;
+        }
+
+        // A value over the limit is examined at both ends, where padding attacks put the
+        // payload.
+        if value.len() > limits.max_value_bytes {
+            skipped.values_cut += 1;
+            let half = limits.max_value_bytes / 2;
+            let head_end = finding::floor_char_boundary(value, half);
+            let tail_start = finding::floor_char_boundary(value, value.len() - half);
+            let head = self.check_piece(section, name, &value[..head_end], allowed, findings, skipped);
+            let tail = self.check_piece(section, name, &value[tail_start..], allowed, findings, skipped);
+            return head + tail;
+        }
+        self.check_piece(section, name, value, allowed, findings, skipped)
+    }
+
+    fn check_piece(
+        &self,
+        section: LocationSection,
+        name: &str,
+        value: &str,
+        allowed: ClassSet,
+        findings: &mut Vec<Finding>,
+        skipped: &mut SkipCounts,
+    ) -> usize {
+        let decoded = normalize::decode(value, self.config.limits.max_decode_rounds);
+        if decoded.facts.rounds_exhausted {
+            skipped.decode_rounds += 1;
+        }
+        let text = decoded.text.as_ref();
+
+        let mut hits: Vec<Hit> = Vec::new();
+        let context = ValueContext { name, is_key: section.is_key() };
+        self.rules.check(text, &decoded.facts, context, allowed, &mut hits);
+        if section == LocationSection::Header && allowed.contains(AttackClass::Scanner) {
+            if name == "user-agent"
+                && let Some(m) = self.rules.scanner.user_agent(text)
+            {
+                hits.push(Hit { rule_id: m.rule_id, class: AttackClass::Scanner, confidence: m.confidence, at: m.at });
+            }
+            if let Some(m) = self.rules.scanner.header_name(name) {
+                hits.push(Hit { rule_id: m.rule_id, class: AttackClass::Scanner, confidence: m.confidence, at: m.at });
+            }
+        }
+
+        for hit in hits {
+            if hit.confidence < self.config.min_confidence
+                || self.config.disabled_rules.iter().any(|r| r == hit.rule_id)
+            {
+                continue;
+            }
+            let duplicate = findings
+                .iter()
+                .any(|f| f.rule_id == hit.rule_id && f.location.section == section && f.location.name == name);
+            if duplicate {
+                continue;
+            }
+            findings.push(Finding {
+                class: hit.class,
+                rule_id: hit.rule_id,
+                location: Location::new(section, name),
+                evidence: evidence_excerpt(text, hit.at),
+                confidence: hit.confidence,
+            });
+        }
+        text.len()
+    }
+}

@@ -1,0 +1,518 @@
+//! Path traversal, local file inclusion and remote file inclusion.
+//!
+//! - `path.traversal`: two or more `..` segments (`../../`, `..\..\`, `..;/`, and the
+//!   `....//` form that survives one pass of a filter removing `../`), or a value that is
+//!   nothing but `..` segments. A single leading `../` before an ordinary file name
+//!   (`../images/logo.png`) is how relative links look and matches nothing.
+//! - `lfi.sensitive_file`: a path to a file that only an attacker requests from a web
+//!   application: `/etc/passwd`, `/proc/self/environ`, `win.ini`, `boot.ini`, `.htpasswd`, ...
+//! - `lfi.wrapper`: PHP stream wrappers and `file:` URLs (`php://filter`, `phar://`,
+//!   `expect://`, `file:///etc/...`).
+//! - `rfi.url`: a URL built to be included as code: ending in `?` or a NUL byte (to cut
+//!   off the suffix the application appends), addressed by IP, naming a script file, or in
+//!   a parameter named like an include (`page`, `file`, `include`, `template`, ...).
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use crate::finding::Confidence;
+use crate::normalize::DecodeFacts;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathMatch {
+    pub rule_id: &'static str,
+    pub confidence: Confidence,
+    pub at: usize,
+}
+
+/// Files whose mention in a request is a file inclusion attempt. Matched case-insensitively
+/// after `\` is turned into `/`, and only where a path component starts.
+const SENSITIVE_FILES: &[&str] = &[
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "etc/hosts",
+    "etc/issue",
+    "etc/motd",
+    "etc/sudoers",
+    "etc/crontab",
+    "etc/fstab",
+    "etc/hostname",
+    "etc/resolv.conf",
+    "etc/profile",
+    "etc/security/",
+    "etc/ssh/",
+    "etc/apache",
+    "etc/httpd/",
+    "etc/nginx/",
+    "etc/mysql/",
+    "etc/php",
+    "etc/master.passwd",
+    "etc/pwd.db",
+    "etc/init.d/",
+    "etc/environment",
+    "etc/os-release",
+    "etc/redhat-release",
+    "etc/debian_version",
+    "proc/self/",
+    "proc/version",
+    "proc/cpuinfo",
+    "proc/meminfo",
+    "proc/mounts",
+    "proc/net/",
+    "proc/sched_debug",
+    "var/log/",
+    "var/mail/",
+    "var/spool/",
+    "var/run/secrets",
+    "usr/local/apache",
+    "usr/local/etc/",
+    "root/.",
+    ".bash_history",
+    ".bashrc",
+    ".profile",
+    ".ssh/",
+    "id_rsa",
+    "id_dsa",
+    "id_ecdsa",
+    "id_ed25519",
+    "authorized_keys",
+    "known_hosts",
+    ".htaccess",
+    ".htpasswd",
+    ".git/config",
+    ".git/head",
+    ".svn/entries",
+    ".aws/credentials",
+    ".docker/config.json",
+    ".kube/config",
+    "wp-config.php",
+    "web.config",
+    "boot.ini",
+    "win.ini",
+    "system.ini",
+    "windows/system32",
+    "windows/repair",
+    "windows/panther",
+    "windows/debug/netsetup.log",
+    "winnt/",
+    "inetpub/",
+    "system32/drivers/etc",
+    "autoexec.bat",
+    "config.sys",
+    "sam",
+    "applicationhost.config",
+    "php.ini",
+    "my.cnf",
+    "httpd.conf",
+    "nginx.conf",
+    "tomcat-users.xml",
+    "web-inf/web.xml",
+    "meta-inf/manifest.mf",
+    "dev/null",
+    "dev/tcp/",
+    "dev/random",
+    "dev/urandom",
+    "access_log",
+    "access.log",
+    "error_log",
+    "error.log",
+    "boot/grub",
+    "var/adm/",
+    "var/lib/",
+    "tmp/sess_",
+    "inetsrv/",
+    "metabase.xml",
+    "my.ini",
+    "mysql.log",
+    "sendmail.ini",
+    "global.asa",
+    // Any other file under /etc is system configuration; listed last so that the names
+    // above win at the same position.
+    "etc/",
+];
+
+/// PHP stream wrappers and URL schemes that read local files or run code.
+const WRAPPERS: &[&str] = &[
+    "php://",
+    "phar://",
+    "zip://",
+    "expect://",
+    "glob://",
+    "compress.zlib://",
+    "compress.bzip2://",
+    "data://",
+    "zlib:",
+    "file:/",
+    "file:\\",
+    "jar:file:",
+    "ogg://",
+    "rar://",
+    "ssh2.",
+    "convert.iconv.",
+    "convert.base64-",
+];
+
+/// Parameter names that applications pass to include or read a file.
+const INCLUDE_PARAMETERS: &[&str] = &[
+    "file", "filename", "page", "include", "inc", "require", "template", "tpl", "path", "dir", "folder", "document",
+    "doc", "root", "pg", "style", "view", "layout", "module", "mod", "conf", "config", "load", "read", "show",
+    "content", "lang", "language", "locale", "skin", "theme", "cat", "action", "site", "src", "source",
+];
+
+pub struct PathRules {
+    files: AhoCorasick,
+}
+
+impl PathRules {
+    pub fn new() -> Self {
+        let files = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(SENSITIVE_FILES)
+            .expect("the sensitive file list is a valid automaton");
+        Self { files }
+    }
+
+    /// Traversal checks; `text` is a decoded value.
+    pub fn traversal(&self, text: &str) -> Option<PathMatch> {
+        let canonical = canonical_separators(text);
+        let bytes = canonical.as_bytes();
+        let first = find_dot_dot(bytes)?;
+
+        // `/../` at the very start climbs above the root: no relative link starts so.
+        let rooted = matches!(bytes.first(), Some(b'/' | b'\\')) && bytes.get(1..3) == Some(b"..".as_slice());
+
+        let mut segments = 0usize;
+        let mut other_segments = 0usize;
+        // `....//` becomes `../` when a filter removes one `../`; count it as one segment.
+        for segment in bytes.split(|&b| b == b'/' || b == b'\\') {
+            let trimmed = trim_segment(segment);
+            if trimmed.len() >= 2 && trimmed.iter().all(|&b| b == b'.') {
+                segments += 1;
+            } else if !trimmed.is_empty() {
+                other_segments += 1;
+            }
+        }
+        if segments >= 3 {
+            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::High, at: first });
+        }
+        if segments == 2 {
+            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::Medium, at: first });
+        }
+        if segments == 1 && rooted {
+            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::Medium, at: first });
+        }
+        if segments == 1 && other_segments == 0 && bytes.len() <= 8 {
+            // A bare `../` or `..\`: a probe, not a link.
+            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::Low, at: first });
+        }
+        None
+    }
+
+    /// Local file inclusion checks.
+    pub fn local_file(&self, text: &str, facts: &DecodeFacts) -> Option<PathMatch> {
+        let canonical = canonical_separators(text);
+        let text = canonical.as_ref();
+        let bytes = text.as_bytes();
+        if let Some(at) = find_wrapper(bytes) {
+            return Some(PathMatch { rule_id: "lfi.wrapper", confidence: Confidence::High, at });
+        }
+
+        for found in self.files.find_iter(text) {
+            let start = found.start();
+            let end = found.end();
+            let pattern = SENSITIVE_FILES[found.pattern().as_usize()];
+            let before = if start == 0 { None } else { Some(bytes[start - 1]) };
+            // The name must start a path component, and a bare word needs a separator
+            // around it: `sam` is a file only in `config/sam`.
+            let starts_component = matches!(
+                before,
+                None | Some(b'/' | b'\\' | b'=' | b':' | b' ' | b'\'' | b'"' | b'>' | b'(' | b'|' | b';' | b'&' | b'`')
+            ) || (before == Some(b'.') && pattern.starts_with('.'));
+            let standalone_word = !pattern.contains(['/', '.', '_']);
+            let ends_component = pattern.ends_with('/') || bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
+            if !starts_component || !ends_component {
+                continue;
+            }
+            if standalone_word && !matches!(before, Some(b'/' | b'\\')) {
+                continue;
+            }
+            let rooted = matches!(before, Some(b'/' | b'\\')) || start == 0 && pattern.starts_with('.');
+            let traversal = find_dot_dot(&bytes[..start]).is_some();
+            let confidence = if traversal || facts.nul_byte || rooted && !pattern.starts_with("dev/") {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            // `/dev/null` and friends only matter after a traversal.
+            if pattern.starts_with("dev/") && !traversal && pattern != "dev/tcp/" {
+                continue;
+            }
+            return Some(PathMatch { rule_id: "lfi.sensitive_file", confidence, at: start });
+        }
+
+        // A Windows path from a drive root (`C:\Windows\...`, `D:/xampp/...`) names a
+        // server file; web parameters carry relative names or URLs.
+        let trimmed = text.trim_start();
+        let tb = trimmed.as_bytes();
+        if tb.len() > 4
+            && tb[0].is_ascii_alphabetic()
+            && tb[1] == b':'
+            && tb[2] == b'/'
+            && tb[3].is_ascii_alphanumeric()
+        {
+            return Some(PathMatch {
+                rule_id: "lfi.sensitive_file",
+                confidence: Confidence::Medium,
+                at: text.len() - trimmed.len(),
+            });
+        }
+        None
+    }
+
+    /// Remote file inclusion checks; `name` is the parameter name.
+    pub fn remote_file(&self, text: &str, name: &str, facts: &DecodeFacts) -> Option<PathMatch> {
+        let trimmed = text.trim_start();
+        let at = text.len() - trimmed.len();
+        let lower_prefix: String = trimmed.chars().take(8).collect::<String>().to_ascii_lowercase();
+        let scheme_length = ["https://", "http://", "ftps://", "ftp://", "smb://", "webdav://"]
+            .iter()
+            .find(|scheme| lower_prefix.starts_with(*scheme))
+            .map(|scheme| scheme.len());
+        let unc = trimmed.starts_with("\\\\") && trimmed.len() > 3;
+        let scheme_length = scheme_length.or(unc.then_some(2))?;
+
+        let rest = &trimmed[scheme_length..];
+        let authority_end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
+        let host = rest[..authority_end].rsplit('@').next().unwrap_or("");
+        let host = host.split(':').next().unwrap_or("");
+        let path = &rest[authority_end..];
+
+        let matched = |confidence| Some(PathMatch { rule_id: "rfi.url", confidence, at });
+        // A trailing `?` or NUL cuts off the extension that the application appends.
+        if trimmed.ends_with('?') || trimmed.ends_with("?&") || facts.nul_byte {
+            return matched(Confidence::High);
+        }
+        if unc {
+            return matched(Confidence::Medium);
+        }
+        let ip_host = !host.is_empty() && host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+        let path_lower = path.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+        let script_file = [".php", ".txt", ".jsp", ".asp", ".aspx", ".pl", ".py", ".sh", ".cgi", ".inc", ".phtml"]
+            .iter()
+            .any(|extension| path_lower.ends_with(extension));
+        let include_parameter = INCLUDE_PARAMETERS.iter().any(|p| p.eq_ignore_ascii_case(name));
+        if ip_host && (script_file || include_parameter) {
+            return matched(Confidence::High);
+        }
+        if include_parameter && (script_file || ip_host || path.contains('?')) {
+            return matched(Confidence::Medium);
+        }
+        if include_parameter {
+            return matched(Confidence::Low);
+        }
+        None
+    }
+}
+
+impl Default for PathRules {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Spellings of `/`, `\` and `.` that survive standard decoding but that some servers
+/// and decoders read as those characters: IIS's lax reading of `%c0%af`-style overlong
+/// forms with non-hex digits, `0x2f`-style literals, and Unicode slash and dot look-alikes.
+const SEPARATOR_SPELLINGS: &[(&str, &str)] = &[
+    ("%c0%qf", "/"),
+    ("%c0%9v", "/"),
+    ("%c0%af", "/"),
+    ("%c1%9c", "\\"),
+    ("%c1%pc", "\\"),
+    ("%c1%8s", "\\"),
+    ("%c1%1c", "\\"),
+    ("%bg%qf", "/"),
+    ("%5%c", "\\"),
+    ("%%35c", "\\"),
+    ("%%32f", "/"),
+    ("%25c", "\\"),
+    ("%uefc8", "/"),
+    ("%uf025", "/"),
+    ("\u{efc8}", "/"),
+    ("\u{f025}", "/"),
+    ("0x2f", "/"),
+    ("0x5c", "\\"),
+    ("0x2e", "."),
+    ("%c0%2e", "."),
+    ("%c0%ae", "."),
+    ("%uff0e", "."),
+    ("\u{2024}", "."),
+    ("\u{2215}", "/"),
+    ("\u{2216}", "\\"),
+];
+
+/// Rewrites the spellings of [`SEPARATOR_SPELLINGS`] to their characters and `\` to `/`.
+fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
+    let lower_needed = text.contains(['%', '\\', '\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}'])
+        || text.contains("0x")
+        || text.contains("0X");
+    if !lower_needed {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = text.to_ascii_lowercase();
+    for (spelling, replacement) in SEPARATOR_SPELLINGS {
+        if out.contains(spelling) {
+            out = out.replace(spelling, replacement);
+        }
+    }
+    if out.contains('\\') {
+        out = out.replace('\\', "/");
+    }
+    // Bytes that did not decode (U+FFFD) and `%` escapes with non-hex digits are what is
+    // left of separators spelled for lax decoders (`..%c0%qf..`). They are read as `/`.
+    if out.contains('\u{fffd}') || out.contains('%') {
+        out = lax_separators(&out);
+    }
+    if out == text { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(out) }
+}
+
+/// Replaces U+FFFD and `%` escapes that are not two hex digits with `/`.
+fn lax_separators(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        match c {
+            '\u{fffd}' => out.push('/'),
+            '%' => {
+                let next: Vec<char> = text[index + 1..].chars().take(2).collect();
+                let valid = next.len() == 2 && next.iter().all(|c| c.is_ascii_hexdigit());
+                if valid {
+                    out.push('%');
+                } else {
+                    out.push('/');
+                    // Skip the junk digits of the escape.
+                    for _ in 0..next.iter().take_while(|c| c.is_ascii_alphanumeric()).count().min(2) {
+                        chars.next();
+                    }
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Position of the first `..` that is a whole path segment.
+fn find_dot_dot(bytes: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        if bytes[i] == b'.' && bytes[i + 1] == b'.' {
+            let before_ok = i == 0 || matches!(bytes[i - 1], b'/' | b'\\' | b'.' | b'=' | b' ' | b':' | b'\'' | b'"');
+            let mut end = i + 2;
+            while end < bytes.len() && bytes[end] == b'.' {
+                end += 1;
+            }
+            let after_ok = end == bytes.len() || matches!(bytes[end], b'/' | b'\\' | b';' | b' ' | b'?' | b'#');
+            if before_ok && after_ok {
+                return Some(i);
+            }
+            i = end;
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Removes the `;params` (Tomcat) and trailing spaces (Windows) that servers ignore
+/// from a path segment.
+fn trim_segment(segment: &[u8]) -> &[u8] {
+    let without_params = match segment.iter().position(|&b| b == b';') {
+        Some(p) => &segment[..p],
+        None => segment,
+    };
+    let end = without_params.iter().rposition(|&b| b != b' ').map(|p| p + 1).unwrap_or(0);
+    &without_params[..end]
+}
+
+fn find_wrapper(bytes: &[u8]) -> Option<usize> {
+    WRAPPERS
+        .iter()
+        .filter_map(|wrapper| crate::rules::xss::find_ignore_case(bytes, wrapper.as_bytes()))
+        .filter(|&at| at == 0 || !bytes[at - 1].is_ascii_alphanumeric())
+        .min()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> PathRules {
+        PathRules::new()
+    }
+
+    #[test]
+    fn traversal_cases() {
+        let rules = rules();
+        let attacks = [
+            "../../etc/passwd",
+            "..\\..\\windows\\win.ini",
+            "....//....//etc",
+            "..;/..;/admin",
+            "../",
+            "..\\",
+            "/../etc/issue",
+            "..0x2f..0x2f..0x2fetc",
+            "..%c0%qf..%c0%qf",
+            "..\u{2216}..\u{2216}x",
+            "..\u{fffd}%qf..\u{fffd}%qf..\u{fffd}%qfetc",
+        ];
+        for input in attacks {
+            assert!(rules.traversal(input).is_some(), "input {input:?}");
+        }
+        let benign = ["../images/logo.png", "version 1.2..3", "wait...", "a..b/c", "/static/app.js", "0x2e is a dot"];
+        for input in benign {
+            assert_eq!(rules.traversal(input), None, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn local_file_cases() {
+        let rules = rules();
+        let facts = DecodeFacts::default();
+        let attacks = [
+            ("/etc/passwd", "lfi.sensitive_file"),
+            ("../../../../etc/shadow", "lfi.sensitive_file"),
+            ("C:\\Windows\\win.ini", "lfi.sensitive_file"),
+            ("php://filter/convert.base64-encode/resource=index.php", "lfi.wrapper"),
+            ("file:///etc/hosts", "lfi.wrapper"),
+            ("/proc/self/environ", "lfi.sensitive_file"),
+        ];
+        for (input, rule) in attacks {
+            assert_eq!(rules.local_file(input, &facts).map(|m| m.rule_id), Some(rule), "input {input:?}");
+        }
+        let benign = [
+            "etcetera passwords",
+            "Sam Smith",
+            "/docs/config.html",
+            "sample.ini",
+            "dev null",
+            "etc. and so on",
+            "fetch/etc",
+        ];
+        for input in benign {
+            assert_eq!(rules.local_file(input, &facts), None, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn remote_file_cases() {
+        let rules = rules();
+        let facts = DecodeFacts::default();
+        assert!(rules.remote_file("http://evil.example/shell.txt?", "q", &facts).is_some());
+        assert!(rules.remote_file("http://203.0.113.7/x.php", "page", &facts).is_some());
+        assert!(rules.remote_file("https://example.com", "url", &facts).is_none());
+        assert!(rules.remote_file("https://example.com/about", "q", &facts).is_none());
+    }
+}

@@ -1,0 +1,220 @@
+//! Serialized objects and the class names of deserialization gadget chains.
+//!
+//! - `deser.java_stream`: a Java serialization stream (magic `AC ED 00 05`, as hex or as
+//!   base64 `rO0AB`).
+//! - `deser.java_class`: classes that deserialization and expression-language exploits
+//!   instantiate (`java.lang.Runtime`, `ProcessBuilder`, `javax.script.ScriptEngineManager`,
+//!   `com.sun.rowset.JdbcRowSetImpl`, Commons Collections transformers, ...), including in
+//!   base64-encoded text.
+//! - `deser.php_object`: a PHP `serialize()` object or array (`O:8:"stdClass":1:{...}`).
+//! - `deser.dotnet`: .NET BinaryFormatter streams (base64 `AAEAAAD/////`) and Json.NET or
+//!   XAML type names that run code (`ObjectDataProvider`, `System.Diagnostics.Process`).
+//! - `deser.python`: pickle streams (protocol 2 to 5 in base64, or protocol 0 text calling
+//!   `os.system`) and YAML tags that construct Python or Ruby objects.
+//! - `deser.node`: `node-serialize` functions (`_$$ND_FUNC$$_`).
+
+use regex::bytes::Regex;
+
+use crate::rules::ascii_regex;
+
+use crate::finding::Confidence;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SerializedMatch {
+    pub rule_id: &'static str,
+    pub confidence: Confidence,
+    pub at: usize,
+}
+
+/// Class and gadget names, lower-case, whose appearance in decoded base64 means a
+/// serialized gadget chain.
+const GADGET_WORDS: &[&str] = &[
+    "runtime",
+    "processbuilder",
+    "invokertransformer",
+    "chainedtransformer",
+    "constanttransformer",
+    "instantiatetransformer",
+    "clonetransformer",
+    "instantiatefactory",
+    "prototypeclonefactory",
+    "prototypeserializationfactory",
+    "whileclosure",
+    "forclosure",
+    "templatesimpl",
+    "jdbcrowsetimpl",
+    "java.lang",
+    "javax.script",
+    "scriptenginemanager",
+];
+
+pub struct SerializedRules {
+    java_stream: Regex,
+    java_class: Regex,
+    java_class_weak: Regex,
+    php_object: Regex,
+    dotnet: Regex,
+    python: Regex,
+}
+
+impl SerializedRules {
+    pub fn new() -> Self {
+        Self {
+            java_stream: ascii_regex(r"(?i)\baced0005|\brO0AB").expect("the Java stream pattern is valid"),
+            java_class: ascii_regex(
+                r#"(?i)\bjava\.(?:[\w$]+\.)*(?:runtime|processbuilder)\b|\bjava\.lang\.(?:process|reflect|classloader|class\b|system\b|thread\b)|\bjavax\.(?:script|naming|management\.remote|el)\b|\bjava\.rmi\.|\bjava\.beans\.xmldecoder|\bjava\.net\.urlclassloader|\bcom\.sun\.(?:org\.apache|rowset|jndi|jmx)|\borg\.apache\.commons\.(?:collections|beanutils)|\borg\.apache\.(?:xalan|xbean|bcel|naming|tomcat\.dbcp)|\bcom\.opensymphony\.xwork2|\borg\.omg\.corba|\borg\.codehaus\.groovy\.runtime|\bgroovy\.(?:lang|util)\.|\bclojure\.(?:core|lang|main)|\bbsh\.interpreter|\borg\.springframework\.(?:beans\.factory|context\.support|aop|jndi|transaction\.jta)|\bcom\.mchange\.v2\.c3p0|\borg\.hibernate\.(?:engine|tuple|property)|\bsun\.(?:misc|reflect|rmi)\.|\bcom\.bea\.core|\bcom\.alibaba\.fastjson|\bch\.qos\.logback\.core\.db|\borg\.mozilla\.javascript|\b(?:runtime|processbuilder)(?:\.\w+)*\.(?:invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|clonetransformer|instantiatefactory|prototypeclonefactory|prototypeserializationfactory|whileclosure|forclosure)\b|\b(?:invokertransformer|chainedtransformer|instantiatetransformer|templatesimpl|jdbcrowsetimpl|xstream\.converters)\b|\bclass\.module\.classloader|\bclass\.classloader\.|@type["']?\s*:\s*["'][\w.$]+"#,
+            )
+            .expect("the Java class pattern is valid"),
+            java_class_weak: ascii_regex(r"(?i)\bjava\.(?:io|lang|util|net|nio)\.[a-z]\w*|\borg\.apache\.commons\.\w+")
+                .expect("the Java package pattern is valid"),
+            php_object: ascii_regex(r#"(?:^|[;{}\s=&]|\b)[OC]:\+?\d{1,4}:"[\w\\]{1,128}":\d{1,4}:\{|(?:^|[;{}\s=&])a:\d{1,4}:\{\s*[isbdNaO]:"#)
+                .expect("the PHP object pattern is valid"),
+            dotnet: ascii_regex(
+                r#"(?i)AAEAAAD/////|\bobjectdataprovider\b|\bsystem\.diagnostics\.process\b|\bsystem\.windows\.data\b|\btypeconfusedelegate\b|\bwindowsidentity\b|\bsystem\.management\.automation\b|\bsystem\.configuration\.install\.assemblyinstaller|\bsystem\.web\.ui\.objectstateformatter|\$type["']?\s*:\s*["'](?:system|microsoft)\.|\bactivitysurrogateselector"#,
+            )
+            .expect("the .NET pattern is valid"),
+            python: ascii_regex(
+                r"(?i)\bgASV|\bgAJ[9jdc]|\bgAN[9jdc]|\bgAR[9jdc]|(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty|platform|sys|runpy|importlib)\s*\n\s*(?:system|popen|eval|exec|execfile|check_output|call|run|spawn|getoutput|_exec|import_module)\b|!!python/(?:object|name|module)|!ruby/(?:object|hash|struct|marshal)|!!javax?\.|!!com\.sun|!!org\.|\b__reduce__\b|\bcos\nsystem",
+            )
+            .expect("the Python pattern is valid"),
+        }
+    }
+
+    pub fn detect(&self, text: &str) -> Option<SerializedMatch> {
+        let found = |rule_id, confidence, at| Some(SerializedMatch { rule_id, confidence, at });
+
+        if let Some(m) = self.java_stream.find(text.as_bytes()) {
+            return found("deser.java_stream", Confidence::High, m.start());
+        }
+        if text.contains("_$$ND_FUNC$$_") {
+            return found("deser.node", Confidence::High, text.find("_$$ND_FUNC$$_").unwrap_or(0));
+        }
+        if let Some(m) = self.java_class.find(text.as_bytes()) {
+            return found("deser.java_class", Confidence::High, m.start());
+        }
+        if let Some(m) = self.php_object.find(text.as_bytes()) {
+            return found("deser.php_object", Confidence::High, m.start());
+        }
+        if let Some(m) = self.dotnet.find(text.as_bytes()) {
+            return found("deser.dotnet", Confidence::High, m.start());
+        }
+        if let Some(m) = self.python.find(text.as_bytes()) {
+            return found("deser.python", Confidence::High, m.start());
+        }
+        if let Some(m) = self.java_class_weak.find(text.as_bytes()) {
+            return found("deser.java_class", Confidence::Medium, m.start());
+        }
+        if let Some(at) = base64_gadget(text) {
+            return found("deser.java_class", Confidence::Medium, at);
+        }
+        None
+    }
+}
+
+impl Default for SerializedRules {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Decodes base64 runs of 8 to 4096 characters at the three byte alignments and looks
+/// for gadget class names, which attackers encode to pass filters that read plain text.
+fn base64_gadget(text: &str) -> Option<usize> {
+    const MIN_RUN: usize = 8;
+    const MAX_RUN: usize = 4096;
+
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_base64(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_base64(bytes[i]) {
+            i += 1;
+        }
+        let run = &bytes[start..i];
+        if run.len() < MIN_RUN || run.len() > MAX_RUN || !run.iter().any(|b| b.is_ascii_uppercase()) {
+            continue;
+        }
+        for shift in 0..3 {
+            let mut padded = vec![b'A'; shift];
+            padded.extend_from_slice(run);
+            let decoded = decode_base64(&padded);
+            let lower: Vec<u8> = decoded.iter().map(|b| b.to_ascii_lowercase()).collect();
+            if GADGET_WORDS.iter().any(|word| lower.windows(word.len()).any(|w| w == word.as_bytes())) {
+                return Some(start);
+            }
+        }
+    }
+    None
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+}
+
+/// Decodes standard or URL-safe base64, ignoring padding and a trailing partial group.
+fn decode_base64(input: &[u8]) -> Vec<u8> {
+    let value = |b: u8| -> Option<u32> {
+        Some(match b {
+            b'A'..=b'Z' => (b - b'A') as u32,
+            b'a'..=b'z' => (b - b'a' + 26) as u32,
+            b'0'..=b'9' => (b - b'0' + 52) as u32,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => return None,
+        })
+    };
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let mut buffer = 0u32;
+    let mut bits = 0;
+    for &b in input {
+        let Some(v) = value(b) else { continue };
+        buffer = (buffer << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialized_cases() {
+        let rules = SerializedRules::new();
+        let attacks = [
+            ("rO0ABXNyABdqYXZhLnV0aWwuUHJpb3JpdHlRdWV1ZQ==", "deser.java_stream"),
+            ("aced00057372", "deser.java_stream"),
+            ("java.lang.Runtime", "deser.java_class"),
+            (r#"{"@type":"com.sun.rowset.JdbcRowSetImpl","dataSourceName":"ldap://x"}"#, "deser.java_class"),
+            ("cnVudGltZQ", "deser.java_class"),
+            (r#"O:8:"stdClass":1:{s:1:"a";i:2;}"#, "deser.php_object"),
+            ("AAEAAAD/////AQAAAAAAAAAMAgAAAA", "deser.dotnet"),
+            (r#"{"$type":"System.Windows.Data.ObjectDataProvider, PresentationFramework"}"#, "deser.dotnet"),
+            ("gASVKAAAAAAAAACMBXBvc2l4lIwGc3lzdGVtlJOUjAJpZJSFlFKULg==", "deser.python"),
+            ("cos\nsystem\n(S'id'\ntR.", "deser.python"),
+            ("!!python/object/apply:os.system ['id']", "deser.python"),
+            (r#"{"rce":"_$$ND_FUNC$$_function(){require('child_process').exec('id')}()"}"#, "deser.node"),
+        ];
+        for (input, rule) in attacks {
+            assert_eq!(rules.detect(input).map(|m| m.rule_id), Some(rule), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn serialized_near_misses() {
+        let rules = SerializedRules::new();
+        for input in ["Order: 12:{note}", "runtime error", "a:1:b", "dGhpcyBpcyBhIHRlc3Q=", "java developer", "O'Brien"]
+        {
+            assert_eq!(rules.detect(input), None, "input {input:?}");
+        }
+    }
+}

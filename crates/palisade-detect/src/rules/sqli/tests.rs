@@ -1,0 +1,117 @@
+use super::*;
+
+fn rule_of(text: &str) -> Option<&'static str> {
+    detect(text).map(|m| m.rule_id)
+}
+
+#[test]
+fn sqli_attacks() {
+    let cases = [
+        ("1 OR 1=1", "sqli.tautology"),
+        ("1' OR '1'='1", "sqli.tautology"),
+        ("' or ''='", "sqli.tautology"),
+        ("\" or \"\"=\"", "sqli.tautology"),
+        ("-1839' or '1'='1", "sqli.tautology"),
+        ("admin'--", "sqli.comment_truncation"),
+        ("admin')#", "sqli.comment_truncation"),
+        ("admin'/*", "sqli.comment_truncation"),
+        ("' or 1=1--", "sqli.tautology"),
+        ("1' and sleep(5)#", "sqli.function"),
+        ("1 union select 1,2,3", "sqli.union"),
+        ("-1 UNION ALL SELECT NULL,NULL--", "sqli.union"),
+        ("1/**/union/**/select/**/password/**/from/**/users", "sqli.union"),
+        ("1 /*!50000union*/ select 1", "sqli.union"),
+        ("x'; DROP TABLE users--", "sqli.stacked"),
+        ("1; exec master..xp_cmdshell 'ping 127.0.0.1'", "sqli.stacked"),
+        ("1'; WAITFOR DELAY '0:0:5'--", "sqli.stacked"),
+        ("1 order by 5--", "sqli.clause"),
+        ("1' ORDER BY 3-- -", "sqli.clause"),
+        ("1 AND ASCII(SUBSTRING((SELECT password FROM users LIMIT 1),1,1))>64", "sqli.tautology"),
+        ("1')) or 8156=(select count(*) from generate_series(1,5000000))--", "sqli.function"),
+        ("1) where 5598=5598 and 3707=(select count(*) from sysibm.systables as t1)--", "sqli.function"),
+        ("1'XOR(if(now()=sysdate(),sleep(15),0))XOR'Z", "sqli.function"),
+        ("SELECT * FROM users WHERE id = 1", "sqli.statement"),
+        ("select @@version", "sqli.function"),
+        ("1' and extractvalue(1,concat(0x7e,version()))--", "sqli.function"),
+        ("1%' and 1=1 and '%'='", "sqli.tautology"),
+        ("') or ('a'='a", "sqli.tautology"),
+        ("1 rlike (select * from (select(sleep(5)))a)", "sqli.function"),
+        ("x' AND 1=(SELECT COUNT(*) FROM tabname); --", "sqli.tautology"),
+        ("1;select pg_sleep(5)", "sqli.stacked"),
+        ("'='", "sqli.tautology"),
+        ("1' in boolean mode) and 9198=9198--", "sqli.tautology"),
+        ("1')) waitfor delay '0:0:5'--", "sqli.stacked"),
+        ("1',(select (case when (8382=8382) then 1 else 1/(select 0) end))", "sqli.tautology"),
+        ("1%';if(7899=7899) select 7899 else drop function zbbp--", "sqli.stacked"),
+        ("1\";begin user_lock.sleep(5); end--", "sqli.function"),
+        ("24'union+all+select+1,2,3+from+aa", "sqli.union"),
+        ("1'+pi() and (3=pi())--", "sqli.tautology"),
+        ("1 or 1=(SELECT TOP 1 cast(a as nvarchar) ':' cast(b as nvarchar) from t)--", "sqli.tautology"),
+    ];
+    for (input, rule) in cases {
+        assert_eq!(rule_of(input), Some(rule), "input {input:?}, fingerprint {}", fingerprint(input, None));
+    }
+}
+
+#[test]
+fn sqli_near_misses() {
+    let benign = [
+        "O'Brien",
+        "select a plan",
+        "1-2 business days",
+        "2 OR 4 METAL BUTTONS",
+        "13 IS A LUCKY NUMBER",
+        "D AND D DICE",
+        "7 FOR ALL MANKIND",
+        "FROM TO TAG CHRISTMAS",
+        "WHERE IS GEORGE",
+        "I'M AFRAID SO. YOU'RE ENTIRELY BONKERS",
+        "DRESS WITH HAT 18';",
+        "1 AND 1/2\" BUTTON",
+        "Rock 'n' roll",
+        "cats and dogs",
+        "union was a great select",
+        "D'or 1st parfume",
+        "1) a-b=c",
+        "john+or@var.es",
+        "DEAR FINN,--I think it would do; copy should reach us second post",
+        "price > 5 and size < 10",
+        "It's a \"test\" and more",
+        "Joe's #1 fan",
+        "order of the phoenix",
+        "3 or 4",
+        "tufts3@joll.rs",
+        "c/ huertas altas, 114",
+        "{\"a\":\"b\"}",
+        "the students' and teachers' union select committee",
+        "SMALL \"&\" SIGN",
+        "\"WHERE'S GEORGE\"",
+        "\"INTO THE WILD\"",
+        "7\" #2 CIRCULAR NEEDLE",
+        "FOO BAR'# BLAH",
+        "'-\"8",
+        "select 'and'",
+        "'countdown calendar\" and \"disney:",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)",
+        "",
+    ];
+    for input in benign {
+        assert_eq!(detect(input), None, "input {input:?}, fingerprint {}", fingerprint(input, None));
+    }
+}
+
+#[test]
+fn fingerprint_shows_token_kinds() {
+    assert_eq!(fingerprint("1 or 1=1--", None), "n&n=nc");
+    assert_eq!(fingerprint("x' union select 1", Some(b'\'')), "sUSn");
+}
+
+#[test]
+fn hostile_input_is_bounded() {
+    let long = "(".repeat(100_000);
+    assert_eq!(detect(&long), None);
+    let quotes = "'".repeat(100_001);
+    let _ = detect(&quotes);
+    let comments = "/*".repeat(50_000);
+    let _ = detect(&comments);
+}
