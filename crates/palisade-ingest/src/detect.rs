@@ -15,6 +15,8 @@ pub enum Format {
     Keploy,
     /// A Metlo trace object or an array of them, read by [`crate::metlo::decode`].
     MetloJson,
+    /// A pcap or pcapng packet capture, read by the `palisade-capture` crate.
+    Pcap,
 }
 
 impl Format {
@@ -26,6 +28,7 @@ impl Format {
             Format::NativeJson => "json",
             Format::Keploy => "keploy",
             Format::MetloJson => "metlo",
+            Format::Pcap => "pcap",
         }
     }
 }
@@ -33,9 +36,11 @@ impl Format {
 /// Detects a file's format by its extension, then by sniffing `first_bytes` (a few KiB from
 /// the start of the file are enough).
 ///
-/// `.har`, `.jsonl`, `.ndjson`, `.yaml` and `.yml` decide by themselves. Other files are
-/// recognised by their content, in this order:
+/// `.har`, `.jsonl`, `.ndjson`, `.yaml`, `.yml`, `.pcap`, `.pcapng` and `.cap` decide by
+/// themselves. Other files are recognised by their content, in this order:
 ///
+/// - a pcap magic number (`a1b2c3d4` or `a1b23c4d` in either byte order) or the pcapng
+///   section header type (`0a0d0d0a`) is a packet capture;
 /// - a JSON object with a `log` object is HAR;
 /// - JSON that names Metlo fields (`url` as an object, `sourcePort`, `metloSource`, ...) is
 ///   Metlo;
@@ -51,7 +56,11 @@ pub fn detect(path: &Path, first_bytes: &[u8]) -> Option<Format> {
         Some("har") => return Some(Format::Har),
         Some("jsonl" | "ndjson") => return Some(Format::Jsonl),
         Some("yaml" | "yml") => return Some(Format::Keploy),
+        Some("pcap" | "pcapng" | "cap") => return Some(Format::Pcap),
         _ => {}
+    }
+    if is_capture(first_bytes) {
+        return Some(Format::Pcap);
     }
 
     if let Some(format) = sniff(first_bytes) {
@@ -82,6 +91,17 @@ fn sniff(bytes: &[u8]) -> Option<Format> {
     }
     let native = matches!(value_after_key(text, b"url"), Some(b'"')) || contains(text, b"\"request\"");
     native.then_some(Format::NativeJson)
+}
+
+fn is_capture(bytes: &[u8]) -> bool {
+    const MAGIC: [[u8; 4]; 5] = [
+        [0xa1, 0xb2, 0xc3, 0xd4],
+        [0xd4, 0xc3, 0xb2, 0xa1],
+        [0xa1, 0xb2, 0x3c, 0x4d],
+        [0x4d, 0x3c, 0xb2, 0xa1],
+        [0x0a, 0x0d, 0x0d, 0x0a],
+    ];
+    MAGIC.iter().any(|magic| bytes.starts_with(magic))
 }
 
 /// Skips a UTF-8 byte order mark and leading whitespace.
@@ -194,6 +214,27 @@ mod tests {
         assert_eq!(sniffed(r#"{"a": 1}"#), None);
         assert_eq!(detect(Path::new("data.json"), br#"{"a": 1}"#), Some(Format::NativeJson));
         assert_eq!(detect(Path::new("data.json"), b"hello"), None);
+    }
+
+    #[test]
+    fn detects_packet_captures() {
+        for name in ["a.pcap", "b.PCAPNG", "c.cap"] {
+            assert_eq!(detect(Path::new(name), b""), Some(Format::Pcap), "{name}");
+        }
+        let captures: [&[u8]; 5] = [
+            b"\xd4\xc3\xb2\xa1\x02\x00",
+            b"\xa1\xb2\xc3\xd4\x00\x02",
+            b"\x4d\x3c\xb2\xa1",
+            b"\xa1\xb2\x3c\x4d",
+            b"\x0a\x0d\x0d\x0a\x1c\x00",
+        ];
+        for bytes in captures {
+            assert_eq!(detect(Path::new("traffic"), bytes), Some(Format::Pcap), "{bytes:02x?}");
+        }
+        let near_misses: [&[u8]; 4] = [b"\xd4\xc3\xb2", b"\xa1\xb2\xc3\xd5", b"\x0a\x0d\x0d\x0b", b"\n\r\r"];
+        for bytes in near_misses {
+            assert_eq!(detect(Path::new("traffic"), bytes), None, "{bytes:02x?}");
+        }
     }
 
     #[test]
