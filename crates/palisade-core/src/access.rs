@@ -68,6 +68,26 @@ pub struct ApiKey {
     pub revoked_ms: Option<i64>,
 }
 
+/// A dashboard user. The password is stored only as an Argon2id hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub created_ms: i64,
+    pub last_login_ms: Option<i64>,
+}
+
+/// A signed-in dashboard session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub user: User,
+    /// Token that state-changing requests must echo, against cross-site request forgery.
+    pub csrf_token: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

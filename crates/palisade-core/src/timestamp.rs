@@ -3,6 +3,7 @@
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
@@ -13,13 +14,14 @@ pub fn unix_ms(at: OffsetDateTime) -> i64 {
     (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
-/// Formats epoch milliseconds as RFC 3339 in UTC with millisecond precision.
+/// Formats epoch milliseconds as RFC 3339 in UTC with exactly three fraction digits, so
+/// the strings sort in time order.
 pub fn format_rfc3339(ms: i64) -> String {
     let Ok(at) = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000) else {
         return ms.to_string();
     };
-    let at = at.replace_nanosecond(at.millisecond() as u32 * 1_000_000).unwrap_or(at);
-    at.format(&Rfc3339).unwrap_or_else(|_| ms.to_string())
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z");
+    at.format(&format).unwrap_or_else(|_| ms.to_string())
 }
 
 /// Parses an RFC 3339 timestamp, such as those in HAR files, into epoch milliseconds.
@@ -41,6 +43,11 @@ mod tests {
         let ms = parse_rfc3339("2024-06-24T13:05:56.522288537+05:30").unwrap();
         assert_eq!(ms, 1_719_214_556_522);
         assert_eq!(format_rfc3339(ms), "2024-06-24T07:35:56.522Z");
+    }
+
+    #[test]
+    fn whole_seconds_keep_three_digits() {
+        assert_eq!(format_rfc3339(1_767_225_673_000), "2026-01-01T00:01:13.000Z");
     }
 
     #[test]

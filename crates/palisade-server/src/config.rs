@@ -7,11 +7,24 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use std::sync::Arc;
+
+use palisade_analyze::actors::{ActorConfig, ActorResolver};
+use palisade_analyze::behaviour::BehaviourConfig;
+use palisade_analyze::classify::{AlertConfig, DataClassifier};
 use palisade_analyze::config::{HostMapEntry, PathBlockEntry};
+use palisade_analyze::detect::AttackAlertConfig;
+use palisade_analyze::redact::{Privacy, PrivacyConfig};
 use palisade_analyze::{DiscoveryConfig, HostRules, HostRulesConfig, PipelineConfig};
+use palisade_classify::{Classifier, ClassifyConfig, MetloSensitiveDataMap};
 use palisade_core::Limits;
+use palisade_detect::{DetectConfig, Detector};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::classification::BuiltinClassifier;
+use crate::detection::SignatureDetector;
+use crate::webhooks::WebhookConfig;
 
 /// The configuration file format version this build reads.
 pub const CONFIG_VERSION: u32 = 1;
@@ -33,6 +46,36 @@ pub struct Config {
     pub host_block_list: Vec<String>,
     #[serde(rename = "pathBlockList", default)]
     pub path_block_list: Vec<PathBlockEntry>,
+    /// Data classes: limits, disabled classes and custom classes.
+    #[serde(default)]
+    pub classification: ClassifyConfig,
+    /// Metlo's custom data classes, as Metlo wrote them.
+    #[serde(rename = "sensitiveData", default)]
+    pub sensitive_data: MetloSensitiveDataMap,
+    /// Metlo's list of data classes to turn off.
+    #[serde(rename = "disabledDataClass", default)]
+    pub disabled_data_class: Vec<String>,
+    #[serde(default)]
+    pub alerts: AlertConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    /// Metlo's `blockFields`: host, then path, then (optionally) method, then
+    /// `disable_paths`.
+    #[serde(rename = "blockFields", default)]
+    pub block_fields: Option<serde_json::Value>,
+    /// Signature detection: classes, rules and work limits.
+    #[serde(default)]
+    pub detection: DetectConfig,
+    /// When detections raise alerts.
+    #[serde(default)]
+    pub attacks: AttackAlertConfig,
+    #[serde(default)]
+    pub actors: ActorConfig,
+    #[serde(default)]
+    pub behaviour: BehaviourConfig,
+    /// Where new and reopened alerts are sent.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
 }
 
 impl Default for Config {
@@ -45,6 +88,17 @@ impl Default for Config {
             host_map: Vec::new(),
             host_block_list: Vec::new(),
             path_block_list: Vec::new(),
+            classification: ClassifyConfig::default(),
+            sensitive_data: MetloSensitiveDataMap::default(),
+            disabled_data_class: Vec::new(),
+            alerts: AlertConfig::default(),
+            privacy: PrivacyConfig::default(),
+            block_fields: None,
+            detection: DetectConfig::default(),
+            attacks: AttackAlertConfig::default(),
+            actors: ActorConfig::default(),
+            behaviour: BehaviourConfig::default(),
+            webhooks: Vec::new(),
         }
     }
 }
@@ -62,8 +116,25 @@ pub struct ServerSettings {
     pub max_request_bytes: usize,
     /// Most traces the pipeline applies in one store transaction.
     pub max_traces_per_commit: usize,
+    /// Longest time, in milliseconds, that processed traces wait before the pipeline
+    /// commits them; more traces per commit cost less each.
+    pub commit_interval_ms: u64,
     /// Seconds a request may take before the server responds with 408.
     pub request_timeout_secs: u64,
+    /// Days a data class may go without matching on a field location that keeps being
+    /// seen before it stops counting for risk.
+    pub class_decay_days: u32,
+    /// Findings kept in the store; the oldest are deleted beyond this many.
+    pub max_findings: u64,
+    /// Alerts waiting for webhook delivery; further alerts are dropped and counted.
+    pub max_queued_webhooks: usize,
+    /// Hours a dashboard session lasts after sign-in.
+    pub session_ttl_hours: u32,
+    /// Failed sign-ins per minute, per client address and per user name, after which
+    /// sign-in is refused with 429 until the minute has passed.
+    pub max_login_failures_per_minute: usize,
+    /// Shortest password accepted for a user.
+    pub min_password_length: usize,
 }
 
 impl Default for ServerSettings {
@@ -72,8 +143,15 @@ impl Default for ServerSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 7480)),
             max_queued_traces: 200_000,
             max_request_bytes: 32 * 1024 * 1024,
-            max_traces_per_commit: 5_000,
+            max_traces_per_commit: 20_000,
+            commit_interval_ms: 1000,
             request_timeout_secs: 30,
+            class_decay_days: palisade_store::sqlite::DEFAULT_CLASS_DECAY_DAYS,
+            max_findings: palisade_store::sqlite::DEFAULT_MAX_FINDINGS,
+            max_queued_webhooks: 1000,
+            session_ttl_hours: 12,
+            max_login_failures_per_minute: 5,
+            min_password_length: 10,
         }
     }
 }
@@ -98,6 +176,31 @@ pub enum ConfigError {
         #[source]
         source: palisade_analyze::ConfigError,
     },
+    #[error("invalid configuration file {path}: {source}")]
+    Classes {
+        path: String,
+        #[source]
+        source: palisade_classify::ConfigError,
+    },
+    #[error("invalid configuration file {path}: {source}")]
+    Detection {
+        path: String,
+        #[source]
+        source: palisade_detect::ConfigError,
+    },
+    #[error("invalid configuration file {path}: {message}")]
+    Webhook { path: String, message: String },
+}
+
+/// Problems found while building the pipeline from a configuration.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    #[error(transparent)]
+    Rules(#[from] palisade_analyze::ConfigError),
+    #[error(transparent)]
+    Classes(#[from] palisade_classify::ConfigError),
+    #[error(transparent)]
+    Detection(#[from] palisade_detect::ConfigError),
 }
 
 impl Config {
@@ -117,21 +220,52 @@ impl Config {
         if config.version != CONFIG_VERSION {
             return Err(ConfigError::Version { path: origin.to_string(), found: config.version });
         }
-        config.pipeline().map_err(|source| ConfigError::Rules { path: origin.to_string(), source })?;
+        for (i, webhook) in config.webhooks.iter().enumerate() {
+            if let Err(message) = webhook.check() {
+                let message = format!("webhooks[{i}]: {message}");
+                return Err(ConfigError::Webhook { path: origin.to_string(), message });
+            }
+        }
+        match config.pipeline(&[]) {
+            Ok(_) => Ok(config),
+            Err(PipelineError::Rules(source)) => Err(ConfigError::Rules { path: origin.to_string(), source }),
+            Err(PipelineError::Classes(source)) => Err(ConfigError::Classes { path: origin.to_string(), source }),
+            Err(PipelineError::Detection(source)) => Err(ConfigError::Detection { path: origin.to_string(), source }),
+        }
+    }
+
+    /// The classifier configuration: `classification:` with Metlo's `sensitiveData` and
+    /// `disabledDataClass` added.
+    pub fn classify_config(&self) -> Result<ClassifyConfig, palisade_classify::ConfigError> {
+        let mut config = self.classification.clone();
+        let metlo = ClassifyConfig::from_metlo(&self.sensitive_data.0, &self.disabled_data_class)?;
+        config.custom_classes.extend(metlo.custom_classes);
+        config.disabled_classes.extend(metlo.disabled_classes);
         Ok(config)
     }
 
-    /// Builds the pipeline configuration, compiling the host rules.
-    pub fn pipeline(&self) -> Result<PipelineConfig, palisade_analyze::ConfigError> {
+    /// Builds the pipeline configuration, compiling host rules, data classes, privacy
+    /// settings and detection rules. `actor_key` keys the hashes that stand for API keys
+    /// and session ids in actor ids; it must stay the same across restarts.
+    pub fn pipeline(&self, actor_key: &[u8]) -> Result<PipelineConfig, PipelineError> {
         let rules = HostRulesConfig {
             host_map: self.host_map.clone(),
             host_block_list: self.host_block_list.clone(),
             path_block_list: self.path_block_list.clone(),
         };
+        let classifier = Classifier::new(&self.classify_config()?)?;
+        let classifier: Arc<dyn DataClassifier> = Arc::new(BuiltinClassifier::new(classifier));
         Ok(PipelineConfig {
             limits: self.limits.clone(),
             discovery: self.discovery.clone(),
             host_rules: HostRules::compile(&rules)?,
+            classifier: Some(classifier),
+            alerts: self.alerts.clone(),
+            privacy: Privacy::compile(&self.privacy, self.block_fields.as_ref())?,
+            detector: Some(Arc::new(SignatureDetector::new(Detector::new(&self.detection)?))),
+            attacks: self.attacks.clone(),
+            actors: ActorResolver::new(&self.actors, actor_key.to_vec())?,
+            behaviour: self.behaviour.clone(),
         })
     }
 }
@@ -165,7 +299,7 @@ pathBlockList:
         assert_eq!(config.limits.max_body_bytes, 2048);
         assert_eq!(config.discovery.min_distinct_values, 5);
         assert_eq!(config.host_map.len(), 1);
-        let pipeline = config.pipeline().unwrap();
+        let pipeline = config.pipeline(&[]).unwrap();
         assert_eq!(pipeline.host_rules.map_host("api-3"), "api.example.com");
     }
 
@@ -181,6 +315,38 @@ pathBlockList:
     fn wrong_version_is_rejected() {
         let error = Config::parse("version: 7\n", "c.yaml").unwrap_err().to_string();
         assert!(error.contains("version 7 is not supported"), "{error}");
+    }
+
+    #[test]
+    fn metlo_data_classes_are_accepted() {
+        let text = "version: 1
+sensitiveData:
+  Employee ID:
+    severity: HIGH
+    patterns: ['EMP-[0-9]{6}']
+disabledDataClass: [IP_ADDRESS]
+classification:
+  custom_classes:
+    - id: ticket_number
+      value_regex: 'TCK-[0-9]{4}'
+blockFields:
+  api.example.com:
+    /users/{id}:
+      disable_paths: [res.body.ssn]
+";
+        let config = Config::parse(text, "c.yaml").unwrap();
+        let classify = config.classify_config().unwrap();
+        let ids: Vec<&str> = classify.custom_classes.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, vec!["ticket_number", "employee_id"]);
+        assert_eq!(classify.disabled_classes, vec!["IP_ADDRESS".to_string()]);
+    }
+
+    #[test]
+    fn bad_custom_class_regex_names_class() {
+        let text = "version: 1\nclassification:\n  custom_classes:\n    - id: broken\n      value_regex: 'a(b'\n";
+        let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
+        assert!(error.contains("c.yaml"), "{error}");
+        assert!(error.contains("broken"), "{error}");
     }
 
     #[test]

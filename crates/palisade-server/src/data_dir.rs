@@ -43,6 +43,12 @@ impl DataDir {
         self.path.join(DATABASE_FILE)
     }
 
+    /// Key for the hashes that stand for credentials in actor ids, derived from the data
+    /// directory's secret so it stays the same across restarts.
+    pub fn actor_key(&self) -> Vec<u8> {
+        palisade_store::keys::hash_key(&self.secret, "actor ids")
+    }
+
     /// Opens the inventory database, creating and migrating it when needed.
     pub fn open_store(&self) -> Result<SqliteStore> {
         let path = self.database_path();

@@ -11,10 +11,18 @@ pub const RETRY_AFTER_SECS: u64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("missing credentials: send an API key in the Authorization header")]
+    #[error("missing credentials: send an API key in the Authorization header or sign in")]
     MissingCredentials,
     #[error("invalid or revoked API key")]
     InvalidCredentials,
+    #[error("the session has expired or was ended; sign in again")]
+    SessionExpired,
+    #[error("invalid user name or password")]
+    InvalidLogin,
+    #[error("too many failed sign-ins; wait a minute and try again")]
+    TooManyLogins,
+    #[error("missing or wrong CSRF token: send the session's token in the X-CSRF-Token header")]
+    CsrfMismatch,
     #[error("this key's role ({role}) may not {action}")]
     Forbidden { role: String, action: &'static str },
     #[error("{0}")]
@@ -34,8 +42,12 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::MissingCredentials | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::MissingCredentials
+            | ApiError::InvalidCredentials
+            | ApiError::SessionExpired
+            | ApiError::InvalidLogin => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } | ApiError::CsrfMismatch => StatusCode::FORBIDDEN,
+            ApiError::TooManyLogins => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -48,6 +60,10 @@ impl ApiError {
         match self {
             ApiError::MissingCredentials => "missing_credentials",
             ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::SessionExpired => "session_expired",
+            ApiError::InvalidLogin => "invalid_login",
+            ApiError::TooManyLogins => "too_many_logins",
+            ApiError::CsrfMismatch => "csrf_mismatch",
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::NotFound(_) => "not_found",
@@ -60,6 +76,9 @@ impl ApiError {
 
 impl From<palisade_store::StoreError> for ApiError {
     fn from(error: palisade_store::StoreError) -> Self {
+        if let palisade_store::StoreError::Invalid(message) = error {
+            return ApiError::BadRequest(message);
+        }
         tracing::error!(%error, "store operation failed");
         ApiError::Internal("the store failed; see the server log".to_string())
     }
@@ -72,6 +91,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, body).into_response();
         if let ApiError::QueueFull { .. } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        if let ApiError::TooManyLogins = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(60u64));
         }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -6,12 +6,16 @@
 //! inventory changes to the store.
 
 pub mod api;
+pub mod auth;
+pub mod classification;
 pub mod collector;
 pub mod config;
 pub mod data_dir;
+pub mod detection;
 pub mod error;
 pub mod metrics;
 pub mod server;
+pub mod webhooks;
 pub mod worker;
 
 pub use config::{Config, ConfigError, ServerSettings};

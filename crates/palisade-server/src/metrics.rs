@@ -22,6 +22,10 @@ pub struct Metrics {
     pub commit_errors: AtomicU64,
     pub queued_traces: AtomicU64,
     pub auth_failures: AtomicU64,
+    pub login_failures: AtomicU64,
+    pub webhook_delivered: AtomicU64,
+    pub webhook_failed: AtomicU64,
+    pub webhook_dropped: AtomicU64,
     /// Latest counters of the pipeline thread.
     pub pipeline: Mutex<PipelineCounters>,
 }
@@ -59,6 +63,9 @@ impl Metrics {
         );
         sample(&mut out, "palisade_requests_rejected_total", &[("reason", "unauthorized")], get(&self.auth_failures));
 
+        family(&mut out, "palisade_login_failures_total", "counter", "Failed or refused dashboard sign-ins.");
+        sample(&mut out, "palisade_login_failures_total", &[], get(&self.login_failures));
+
         family(&mut out, "palisade_queued_traces", "gauge", "Traces accepted but not yet applied to the inventory.");
         sample(&mut out, "palisade_queued_traces", &[], get(&self.queued_traces));
 
@@ -68,6 +75,11 @@ impl Metrics {
         sample(&mut out, "palisade_pipeline_commits_total", &[], get(&self.commits));
         family(&mut out, "palisade_pipeline_commit_errors_total", "counter", "Inventory transactions that failed.");
         sample(&mut out, "palisade_pipeline_commit_errors_total", &[], get(&self.commit_errors));
+
+        family(&mut out, "palisade_webhook_deliveries_total", "counter", "Alerts posted to webhooks, by result.");
+        sample(&mut out, "palisade_webhook_deliveries_total", &[("result", "delivered")], get(&self.webhook_delivered));
+        sample(&mut out, "palisade_webhook_deliveries_total", &[("result", "failed")], get(&self.webhook_failed));
+        sample(&mut out, "palisade_webhook_deliveries_total", &[("result", "dropped")], get(&self.webhook_dropped));
 
         let pipeline = self.pipeline.lock().unwrap_or_else(|p| p.into_inner()).clone();
         family(&mut out, "palisade_traces_processed_total", "counter", "Traces recorded in the inventory.");
@@ -93,6 +105,12 @@ impl Metrics {
         family(&mut out, "palisade_bodies_not_walked_total", "counter", "Bodies whose fields were not learned.");
         sample(&mut out, "palisade_bodies_not_walked_total", &[("reason", "unparsed")], pipeline.bodies_unparsed);
         sample(&mut out, "palisade_bodies_not_walked_total", &[("reason", "truncated")], pipeline.bodies_truncated);
+        family(&mut out, "palisade_findings_total", "counter", "Findings of attacks and suspicious behaviour.");
+        sample(&mut out, "palisade_findings_total", &[], pipeline.findings);
+        family(&mut out, "palisade_findings_dropped_total", "counter", "Findings beyond max_findings_per_trace.");
+        sample(&mut out, "palisade_findings_dropped_total", &[], pipeline.findings_over_limit);
+        family(&mut out, "palisade_actors_evicted_total", "counter", "Actors forgotten by behavioural detection.");
+        sample(&mut out, "palisade_actors_evicted_total", &[], pipeline.actors_evicted);
         out
     }
 }

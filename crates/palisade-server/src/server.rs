@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::middleware;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post, put};
 use palisade_analyze::Pipeline;
 use palisade_core::Limits;
 use palisade_core::access::{ApiKey, Role};
@@ -18,13 +18,15 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::api;
+use crate::api::{self, access};
+use crate::auth::LoginLimiter;
 use crate::collector::{self, queue::TraceQueue};
 use crate::config::Config;
 use crate::data_dir::DataDir;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::worker::Worker;
+use crate::webhooks::Webhooks;
+use crate::worker::{Worker, WorkerSettings};
 
 /// Shared state of every request handler.
 #[derive(Clone)]
@@ -34,6 +36,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     pub limits: Limits,
     pub config: Arc<Config>,
+    pub login_limiter: Arc<LoginLimiter>,
 }
 
 /// Builds the router: `/healthz` open, collector routes for any key, everything else for
@@ -58,13 +61,39 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/endpoints/lookup", get(api::lookup))
         .route("/api/v1/endpoints/{id}", get(api::endpoint))
         .route("/api/v1/endpoints/{id}/samples", get(api::samples))
+        .route("/api/v1/alerts", get(api::alerts))
+        .route("/api/v1/alerts/{id}", get(api::alert))
+        .route("/api/v1/findings", get(api::findings))
+        .route("/api/v1/actors", get(api::actors))
+        .route("/api/v1/actors/{id}", get(api::actor))
         .route("/metrics", get(api::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), api::require_viewer));
+
+    // Sign-in needs no credential; the session routes accept any.
+    let session = Router::new()
+        .route("/api/v1/session", get(access::current).delete(access::logout))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::require_ingest))
+        .route("/api/v1/session", post(access::login));
+
+    let admin_api = Router::new()
+        .route("/api/v1/users", get(access::users).post(access::create_user))
+        .route("/api/v1/users/{name}", patch(access::update_user).delete(access::delete_user))
+        .route("/api/v1/keys", get(access::keys).post(access::create_key))
+        .route("/api/v1/keys/{id}", delete(access::revoke_key))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::require_admin));
+
+    let triage_api = Router::new()
+        .route("/api/v1/alerts/{id}", patch(api::update_alert))
+        .route("/api/v1/endpoints/{id}/false-positives", put(api::mark_false_positive))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::require_analyst));
 
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(collector)
         .merge(read_api)
+        .merge(triage_api)
+        .merge(session)
+        .merge(admin_api)
         .fallback(|| async { ApiError::NotFound("route".to_string()) })
         .layer(DefaultBodyLimit::max(settings.max_request_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -79,6 +108,9 @@ pub struct RunningServer {
     pub local_addr: SocketAddr,
     /// Keys created because the data directory had none; their secrets are shown once.
     pub first_run_keys: Vec<(ApiKey, String)>,
+    /// Password of the `admin` user created because the data directory had no users;
+    /// shown once.
+    pub first_run_password: Option<String>,
     shutdown: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
@@ -94,9 +126,14 @@ impl RunningServer {
 /// Opens the data directory's store and journal, starts the journal writer and the
 /// pipeline worker, and serves on `config.server.listen`.
 pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningServer> {
-    let pipeline_config = config.pipeline()?;
-    let store = Arc::new(data_dir.open_store()?);
+    crate::webhooks::install_crypto_provider();
+    let pipeline_config = config.pipeline(&data_dir.actor_key())?;
+    let mut store = data_dir.open_store()?;
+    store.set_class_decay_days(config.server.class_decay_days);
+    store.set_max_findings(config.server.max_findings);
+    let store = Arc::new(store);
     let first_run_keys = create_first_run_keys(&store)?;
+    let first_run_password = create_first_run_admin(&store)?;
 
     let (inventory, position) = store.load_inventory().context("cannot load the inventory")?;
     let pipeline = Pipeline::restore(pipeline_config, inventory);
@@ -108,24 +145,25 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
         tracing::info!(traces = waiting, "applying traces accepted before the last stop");
     }
 
+    let webhooks = Webhooks::start(config.webhooks.clone(), config.server.max_queued_webhooks, metrics.clone())?;
     let (wake_sender, wake_receiver) = std::sync::mpsc::channel();
     let (queue, writer) =
         TraceQueue::start(&journal_path, metrics.clone(), config.server.max_queued_traces, wake_sender)?;
-    let worker = Worker::start(
+    let settings = WorkerSettings {
         journal_path,
-        store.clone(),
-        pipeline,
         position,
-        config.server.max_traces_per_commit,
-        metrics.clone(),
-        wake_receiver,
-    )?;
+        max_traces_per_commit: config.server.max_traces_per_commit,
+        commit_interval: Duration::from_millis(config.server.commit_interval_ms),
+    };
+    let worker = Worker::start(settings, store.clone(), pipeline, metrics.clone(), webhooks, wake_receiver)?;
 
     let listener = TcpListener::bind(config.server.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let local_addr = listener.local_addr()?;
-    let state = AppState { store, queue, metrics, limits: config.limits.clone(), config: Arc::new(config) };
+    let login_limiter = Arc::new(LoginLimiter::new(config.server.max_login_failures_per_minute));
+    let state =
+        AppState { store, queue, metrics, limits: config.limits.clone(), config: Arc::new(config), login_limiter };
     let app = router(state);
 
     tracing::info!(listen = %local_addr, data_dir = %data_dir.path().display(), "palisade serve started");
@@ -133,7 +171,7 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
     let task = tokio::spawn(async move {
         // The data directory, and with it its lock, lives until the server has stopped.
         let _data_dir = data_dir;
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
                 let _ = shutdown_signal.await;
             })
@@ -152,7 +190,7 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
         tracing::info!("server stopped");
         Ok(())
     });
-    Ok(RunningServer { local_addr, first_run_keys, shutdown, task })
+    Ok(RunningServer { local_addr, first_run_keys, first_run_password, shutdown, task })
 }
 
 /// Creates an admin token and an ingest key when the data directory has no keys yet.
@@ -163,4 +201,15 @@ fn create_first_run_keys(store: &SqliteStore) -> anyhow::Result<Vec<(ApiKey, Str
     let admin = store.create_key("admin (created on first start)", Role::Admin)?;
     let ingest = store.create_key("ingest (created on first start)", Role::Ingest)?;
     Ok(vec![admin, ingest])
+}
+
+/// Creates the `admin` user with a generated password when the data directory has no
+/// users yet.
+fn create_first_run_admin(store: &SqliteStore) -> anyhow::Result<Option<String>> {
+    if !store.list_users()?.is_empty() {
+        return Ok(None);
+    }
+    let password = crate::auth::generate_password()?;
+    store.create_user("admin", Role::Admin, &crate::auth::hash_password(&password)?)?;
+    Ok(Some(password))
 }

@@ -15,6 +15,7 @@ use palisade_core::inventory::InventoryDelta;
 use palisade_store::{Journal, Store};
 
 use crate::metrics::Metrics;
+use crate::webhooks::Webhooks;
 
 /// Time the worker sleeps when the journal is empty and no new batch is signalled.
 const IDLE_POLL: Duration = Duration::from_millis(500);
@@ -22,6 +23,21 @@ const IDLE_POLL: Duration = Duration::from_millis(500);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(5);
 /// Applied batches are deleted from the journal at least this often.
 const JOURNAL_CLEANUP_INTERVAL: Duration = Duration::from_secs(2);
+/// Risk scores are recomputed for every endpoint this often, so data classes that stopped
+/// appearing stop counting even on endpoints without new traffic.
+const RISK_REFRESH_INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Where the worker reads traces and when it commits them.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    pub journal_path: PathBuf,
+    /// Last journal position already applied to the store.
+    pub position: i64,
+    /// Commit after this many processed traces...
+    pub max_traces_per_commit: usize,
+    /// ...or after the first of them has waited this long.
+    pub commit_interval: Duration,
+}
 
 /// Handle to the running worker thread.
 pub struct Worker {
@@ -30,21 +46,30 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker on the journal at `journal_path`, from `position`.
+    /// Starts the worker on the journal, after the settings' position.
     pub fn start(
-        journal_path: PathBuf,
+        settings: WorkerSettings,
         store: Arc<dyn Store>,
         pipeline: Pipeline,
-        position: i64,
-        max_traces_per_commit: usize,
         metrics: Arc<Metrics>,
+        webhooks: Webhooks,
         wake: Receiver<()>,
     ) -> anyhow::Result<Worker> {
+        let WorkerSettings { journal_path, position, max_traces_per_commit, commit_interval } = settings;
         let journal =
             Journal::open(&journal_path).with_context(|| format!("cannot open journal {}", journal_path.display()))?;
         let stop = Arc::new(AtomicBool::new(false));
-        let loop_state =
-            WorkerLoop { journal, store, pipeline, position, max_traces_per_commit, metrics, stop: stop.clone() };
+        let loop_state = WorkerLoop {
+            journal,
+            store,
+            pipeline,
+            position,
+            max_traces_per_commit,
+            commit_interval,
+            metrics,
+            webhooks,
+            stop: stop.clone(),
+        };
         let handle = std::thread::Builder::new()
             .name("pipeline".into())
             .spawn(move || loop_state.run(wake))
@@ -67,7 +92,10 @@ struct WorkerLoop {
     pipeline: Pipeline,
     position: i64,
     max_traces_per_commit: usize,
+    /// Longest time processed traces wait for their commit.
+    commit_interval: Duration,
     metrics: Arc<Metrics>,
+    webhooks: Webhooks,
     stop: Arc<AtomicBool>,
 }
 
@@ -75,10 +103,16 @@ impl WorkerLoop {
     fn run(mut self, wake: Receiver<()>) {
         tracing::info!(journal_position = self.position, "pipeline worker started");
         let mut last_cleanup = Instant::now();
+        let mut last_risk_refresh = Instant::now();
         let mut cleaned_through = self.position;
+        // Batches read and processed but not yet committed.
+        let mut read_through = self.position;
+        let mut uncommitted = 0u64;
+        let mut first_uncommitted: Option<Instant> = None;
 
         loop {
-            let batches = match self.journal.read_after(self.position, self.max_traces_per_commit) {
+            let room = self.max_traces_per_commit.saturating_sub(uncommitted as usize).max(1);
+            let batches = match self.journal.read_after(read_through, room) {
                 Ok(batches) => batches,
                 Err(error) => {
                     tracing::error!(%error, "cannot read the trace journal");
@@ -90,44 +124,56 @@ impl WorkerLoop {
                 }
             };
 
-            if batches.is_empty() {
-                if cleaned_through < self.position {
-                    cleaned_through = self.clean_journal(cleaned_through);
-                }
-                if self.stopping() {
-                    break;
-                }
-                match wake.recv_timeout(IDLE_POLL) {
-                    Ok(()) | Err(RecvTimeoutError::Timeout) => continue,
-                    // Every sender is gone: the collector stopped; drain and leave.
-                    Err(RecvTimeoutError::Disconnected) => {
-                        self.stop.store(true, Ordering::Release);
-                        continue;
-                    }
-                }
-            }
-
-            let last_id = batches.last().map(|b| b.id).unwrap_or(self.position);
-            let mut traces = 0u64;
             for batch in &batches {
                 for trace in &batch.traces {
-                    traces += 1;
+                    uncommitted += 1;
                     if let Outcome::Skipped(reason) = self.pipeline.process(trace) {
                         tracing::debug!(reason = reason.as_str(), "trace not inventoried");
                     }
                 }
+                read_through = batch.id;
             }
-            let delta = self.pipeline.take_delta();
-            if !self.commit(&delta, last_id) {
-                break;
+            if !batches.is_empty() && first_uncommitted.is_none() {
+                first_uncommitted = Some(Instant::now());
             }
-            self.position = last_id;
-            self.metrics.queued_traces.fetch_sub(traces, Ordering::AcqRel);
-            *self.metrics.pipeline.lock().unwrap_or_else(|p| p.into_inner()) = self.pipeline.counters().clone();
 
-            if last_cleanup.elapsed() >= JOURNAL_CLEANUP_INTERVAL {
+            // Commit when the transaction is full, when it has waited long enough, or when
+            // the journal has nothing more right now.
+            let full = uncommitted as usize >= self.max_traces_per_commit;
+            let waited = first_uncommitted.is_some_and(|t| t.elapsed() >= self.commit_interval);
+            if uncommitted > 0 && (full || waited || batches.is_empty()) {
+                let delta = self.pipeline.take_delta();
+                if !self.commit(&delta, read_through) {
+                    break;
+                }
+                self.position = read_through;
+                self.metrics.queued_traces.fetch_sub(uncommitted, Ordering::AcqRel);
+                *self.metrics.pipeline.lock().unwrap_or_else(|p| p.into_inner()) = self.pipeline.counters().clone();
+                uncommitted = 0;
+                first_uncommitted = None;
+            }
+
+            if last_cleanup.elapsed() >= JOURNAL_CLEANUP_INTERVAL && cleaned_through < self.position {
                 cleaned_through = self.clean_journal(cleaned_through);
                 last_cleanup = Instant::now();
+            }
+            if last_risk_refresh.elapsed() >= RISK_REFRESH_INTERVAL {
+                if let Err(error) = self.store.refresh_risk() {
+                    tracing::warn!(%error, "cannot refresh risk scores; will retry");
+                }
+                last_risk_refresh = Instant::now();
+            }
+
+            if !batches.is_empty() {
+                continue;
+            }
+            if self.stopping() {
+                break;
+            }
+            match wake.recv_timeout(IDLE_POLL) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                // Every sender is gone: the collector stopped; drain and leave.
+                Err(RecvTimeoutError::Disconnected) => self.stop.store(true, Ordering::Release),
             }
         }
         tracing::info!(journal_position = self.position, "pipeline worker stopped");
@@ -144,8 +190,12 @@ impl WorkerLoop {
         let mut delay = Duration::from_millis(100);
         loop {
             match self.store.apply(delta, Some(last_id)) {
-                Ok(()) => {
+                Ok(opened) => {
                     Metrics::add(&self.metrics.commits, 1);
+                    for alert in opened {
+                        tracing::info!(alert_id = alert.id, kind = %alert.kind, severity = alert.severity.as_str(), "alert opened");
+                        self.webhooks.send(alert);
+                    }
                     return true;
                 }
                 Err(error) => {

@@ -8,7 +8,7 @@ pub mod journal;
 pub mod keys;
 pub mod sqlite;
 
-use palisade_core::access::{ApiKey, Role};
+use palisade_core::access::{ApiKey, Role, Session, User};
 use palisade_core::actor::Actor;
 use palisade_core::alert::{Alert, AlertStatus};
 use palisade_core::finding::Finding;
@@ -204,6 +204,21 @@ pub trait Store: Send + Sync {
     fn actors(&self, filter: &ActorFilter) -> Result<Page<Actor>>;
     /// An actor with up to `timeline_limit` of its findings, oldest first.
     fn actor(&self, id: &str, timeline_limit: u32) -> Result<Option<ActorDetail>>;
+
+    /// Creates a dashboard user; `password_hash` is an Argon2id PHC string.
+    fn create_user(&self, name: &str, role: Role, password_hash: &str) -> Result<User>;
+    fn list_users(&self) -> Result<Vec<User>>;
+    /// A user with their password hash, for signing in.
+    fn find_user(&self, name: &str) -> Result<Option<(User, String)>>;
+    fn set_user_password(&self, name: &str, password_hash: &str) -> Result<bool>;
+    fn set_user_role(&self, name: &str, role: Role) -> Result<bool>;
+    /// Deletes a user and their sessions; false when there is no such user.
+    fn delete_user(&self, name: &str) -> Result<bool>;
+    /// Starts a session; returns the token for the browser's cookie and the session.
+    fn create_session(&self, user_id: i64, ttl_ms: i64) -> Result<(String, Session)>;
+    /// The unexpired session of a token.
+    fn session(&self, token: &str) -> Result<Option<Session>>;
+    fn delete_session(&self, token: &str) -> Result<bool>;
 
     /// Stores a new credential and returns it with its secret, which is not kept.
     fn create_key(&self, name: &str, role: Role) -> Result<(ApiKey, String)>;

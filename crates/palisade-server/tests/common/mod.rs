@@ -14,6 +14,8 @@ pub struct TestServer {
     pub base: String,
     pub admin: String,
     pub ingest: String,
+    /// Password of the first-run `admin` user.
+    pub admin_password: String,
     pub client: Client,
     pub dir: tempfile::TempDir,
 }
@@ -24,14 +26,16 @@ impl TestServer {
     }
 
     pub async fn start_with(mut config: Config) -> Self {
+        palisade_server::webhooks::install_crypto_provider();
         let dir = tempfile::tempdir().unwrap();
         config.server.listen = "127.0.0.1:0".parse().unwrap();
         let data_dir = DataDir::open(dir.path(), true).unwrap();
         let server = palisade_server::start(config, data_dir).await.unwrap();
         let admin = server.first_run_keys.iter().find(|(k, _)| k.role.as_str() == "admin").unwrap().1.clone();
         let ingest = server.first_run_keys.iter().find(|(k, _)| k.role.as_str() == "ingest").unwrap().1.clone();
+        let admin_password = server.first_run_password.clone().unwrap();
         let base = format!("http://{}", server.local_addr);
-        Self { server: Some(server), base, admin, ingest, client: Client::new(), dir }
+        Self { server: Some(server), base, admin, ingest, admin_password, client: Client::new(), dir }
     }
 
     /// Restarts on the same data directory, keeping the keys.

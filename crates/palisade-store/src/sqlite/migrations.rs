@@ -159,6 +159,23 @@ const MIGRATIONS: &[&str] = &[
          findings TEXT NOT NULL DEFAULT '{}'
      ) WITHOUT ROWID;
      CREATE INDEX actors_by_time ON actors (last_seen_ms DESC);",
+    // 4: dashboard users and sessions.
+    "CREATE TABLE users (
+         id INTEGER PRIMARY KEY,
+         name TEXT NOT NULL UNIQUE,
+         role TEXT NOT NULL,
+         password_hash TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         last_login_ms INTEGER
+     );
+     CREATE TABLE sessions (
+         token_hash BLOB PRIMARY KEY,
+         user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+         csrf_token TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         expires_ms INTEGER NOT NULL
+     ) WITHOUT ROWID;
+     CREATE INDEX sessions_by_expiry ON sessions (expires_ms);",
 ];
 
 /// Brings the schema up to the newest version, one transaction per migration.

@@ -11,6 +11,9 @@ mod inventory;
 mod migrations;
 mod queries;
 mod risk;
+mod users;
+
+pub use users::check_user_name;
 
 pub use queries::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 
@@ -19,7 +22,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use palisade_core::Section;
-use palisade_core::access::{ApiKey, Role};
+use palisade_core::access::{ApiKey, Role, Session, User};
 use palisade_core::actor::Actor;
 use palisade_core::alert::{Alert, AlertStatus};
 use palisade_core::finding::Finding;
@@ -234,6 +237,42 @@ impl Store for SqliteStore {
             let alerts = actors::actor_alerts(conn, id)?;
             Ok(Some(ActorDetail { actor, findings, alerts }))
         })
+    }
+
+    fn create_user(&self, name: &str, role: Role, password_hash: &str) -> Result<User> {
+        self.write(|conn| users::create_user(conn, name, role, password_hash))
+    }
+
+    fn list_users(&self) -> Result<Vec<User>> {
+        self.read(users::list_users)
+    }
+
+    fn find_user(&self, name: &str) -> Result<Option<(User, String)>> {
+        self.read(|conn| users::find_user(conn, name))
+    }
+
+    fn set_user_password(&self, name: &str, password_hash: &str) -> Result<bool> {
+        self.write(|conn| users::set_password(conn, name, password_hash))
+    }
+
+    fn set_user_role(&self, name: &str, role: Role) -> Result<bool> {
+        self.write(|conn| users::set_role(conn, name, role))
+    }
+
+    fn delete_user(&self, name: &str) -> Result<bool> {
+        self.write(|conn| users::delete_user(conn, name))
+    }
+
+    fn create_session(&self, user_id: i64, ttl_ms: i64) -> Result<(String, Session)> {
+        self.write(|conn| users::create_session(conn, &self.secret, user_id, ttl_ms))
+    }
+
+    fn session(&self, token: &str) -> Result<Option<Session>> {
+        self.read(|conn| users::find_session(conn, &self.secret, token))
+    }
+
+    fn delete_session(&self, token: &str) -> Result<bool> {
+        self.write(|conn| users::delete_session(conn, &self.secret, token))
     }
 
     fn create_key(&self, name: &str, role: Role) -> Result<(ApiKey, String)> {

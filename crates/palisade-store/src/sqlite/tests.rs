@@ -568,3 +568,43 @@ fn findings_are_capped() {
     let page = store.findings(&FindingFilter { oldest_first: true, ..Default::default() }).unwrap();
     assert_eq!(page.items.iter().map(|f| f.at_ms).collect::<Vec<_>>(), vec![2, 3, 4]);
 }
+
+#[test]
+fn users_and_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let user = store.create_user("ada", Role::Analyst, "$argon2id$stub").unwrap();
+    assert!(store.create_user("ada", Role::Viewer, "x").is_err(), "names are unique");
+    assert!(store.create_user("bad name", Role::Viewer, "x").is_err());
+    assert!(store.create_user("ingester", Role::Ingest, "x").is_err());
+
+    let (found, hash) = store.find_user("ada").unwrap().unwrap();
+    assert_eq!((found.id, hash.as_str()), (user.id, "$argon2id$stub"));
+
+    let (token, session) = store.create_session(user.id, 60_000).unwrap();
+    assert_eq!(session.user.name, "ada");
+    assert_eq!(session.csrf_token.len(), 64);
+    let again = store.session(&token).unwrap().unwrap();
+    assert_eq!(again.csrf_token, session.csrf_token);
+    assert!(store.session("not-a-token").unwrap().is_none());
+
+    let (expired, _) = store.create_session(user.id, -1).unwrap();
+    assert!(store.session(&expired).unwrap().is_none(), "expired sessions do not count");
+
+    assert!(store.set_user_role("ada", Role::Admin).unwrap());
+    assert_eq!(store.session(&token).unwrap().unwrap().user.role, Role::Admin);
+    assert!(store.delete_session(&token).unwrap());
+    assert!(store.session(&token).unwrap().is_none());
+
+    let (token, _) = store.create_session(user.id, 60_000).unwrap();
+    assert!(store.set_user_password("ada", "$argon2id$other").unwrap());
+    assert!(store.session(&token).unwrap().is_none(), "a new password ends the user's sessions");
+
+    let error = store.delete_user("ada").unwrap_err().to_string();
+    assert!(error.contains("only admin"), "{error}");
+    assert!(store.set_user_role("ada", Role::Viewer).is_err(), "the only admin keeps the role");
+    store.create_user("grace", Role::Admin, "x").unwrap();
+    let (token, _) = store.create_session(user.id, 60_000).unwrap();
+    assert!(store.delete_user("ada").unwrap());
+    assert!(store.session(&token).unwrap().is_none(), "deleting a user ends their sessions");
+}
