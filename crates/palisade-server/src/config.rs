@@ -135,6 +135,8 @@ pub struct ServerSettings {
     pub max_login_failures_per_minute: usize,
     /// Shortest password accepted for a user.
     pub min_password_length: usize,
+    /// Security test runs kept; the oldest are deleted beyond this many.
+    pub max_test_runs: u64,
 }
 
 impl Default for ServerSettings {
@@ -152,6 +154,7 @@ impl Default for ServerSettings {
             session_ttl_hours: 12,
             max_login_failures_per_minute: 5,
             min_password_length: 10,
+            max_test_runs: 1000,
         }
     }
 }

@@ -53,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/verify", get(collector::agent_ok))
         .route("/api/v2/verify", get(collector::agent_ok))
         .route("/api/v1/agent-config", get(collector::agent_config))
+        .route("/api/v1/test-runs", post(api::test_runs::submit))
         .route_layer(middleware::from_fn_with_state(state.clone(), api::require_ingest));
 
     let read_api = Router::new()
@@ -66,6 +67,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/findings", get(api::findings))
         .route("/api/v1/actors", get(api::actors))
         .route("/api/v1/actors/{id}", get(api::actor))
+        .route("/api/v1/test-runs", get(api::test_runs::list))
+        .route("/api/v1/test-runs/{id}", get(api::test_runs::show))
         .route("/metrics", get(api::metrics))
         .route_layer(middleware::from_fn_with_state(state.clone(), api::require_viewer));
 

@@ -78,6 +78,34 @@ pub struct Page<T> {
     pub total: u64,
 }
 
+/// A stored security test run, without its document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRunSummary {
+    /// Assigned by the store.
+    pub id: i64,
+    /// Assigned by the store.
+    pub received_ms: i64,
+    pub runner: String,
+    pub version: String,
+    pub passed: u64,
+    pub failed: u64,
+    pub requests: u64,
+    pub duration_ms: f64,
+    /// Name of the key or user that sent the run.
+    pub submitted_by: String,
+}
+
+/// A block rule as stored: its JSON document and the times the store tracks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredRule {
+    pub id: String,
+    /// The rule as JSON, in the format the rule feed serves.
+    pub document: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+    pub expires_ms: Option<i64>,
+}
+
 /// Requests per hour, oldest first: `(hour start in epoch milliseconds, count)`.
 pub type HourlyCounts = Vec<(i64, u64)>;
 
@@ -227,4 +255,17 @@ pub trait Store: Send + Sync {
     fn revoke_key(&self, id: i64) -> Result<bool>;
     /// Finds the active key matching `secret`, and records its use.
     fn authenticate(&self, secret: &str) -> Result<Option<ApiKey>>;
+
+    /// Stores a test run's summary and document; keeps the newest `max_runs` runs.
+    fn insert_test_run(&self, run: &TestRunSummary, document: &str, max_runs: u64) -> Result<TestRunSummary>;
+    /// Test runs, newest first.
+    fn test_runs(&self, limit: u32, offset: u32) -> Result<Page<TestRunSummary>>;
+    /// A test run with its document.
+    fn test_run(&self, id: i64) -> Result<Option<(TestRunSummary, String)>>;
+
+    /// Every block rule, oldest first, expired ones included.
+    fn rules(&self) -> Result<Vec<StoredRule>>;
+    /// Inserts or replaces a rule by id; true when it is new.
+    fn put_rule(&self, rule: &StoredRule) -> Result<bool>;
+    fn delete_rule(&self, id: &str) -> Result<bool>;
 }

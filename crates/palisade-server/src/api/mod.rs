@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod dto;
+pub mod test_runs;
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, Method};

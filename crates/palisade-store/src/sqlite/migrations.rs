@@ -176,6 +176,26 @@ const MIGRATIONS: &[&str] = &[
          expires_ms INTEGER NOT NULL
      ) WITHOUT ROWID;
      CREATE INDEX sessions_by_expiry ON sessions (expires_ms);",
+    // 5: security test results and block rules.
+    "CREATE TABLE test_runs (
+         id INTEGER PRIMARY KEY,
+         received_ms INTEGER NOT NULL,
+         runner TEXT NOT NULL,
+         version TEXT NOT NULL,
+         passed INTEGER NOT NULL,
+         failed INTEGER NOT NULL,
+         requests INTEGER NOT NULL,
+         duration_ms REAL NOT NULL,
+         submitted_by TEXT NOT NULL,
+         document TEXT NOT NULL
+     );
+     CREATE TABLE block_rules (
+         id TEXT PRIMARY KEY,
+         document TEXT NOT NULL,
+         created_ms INTEGER NOT NULL,
+         updated_ms INTEGER NOT NULL,
+         expires_ms INTEGER
+     ) WITHOUT ROWID;",
 ];
 
 /// Brings the schema up to the newest version, one transaction per migration.

@@ -10,6 +10,7 @@ mod classes;
 mod inventory;
 mod migrations;
 mod queries;
+mod records;
 mod risk;
 mod users;
 
@@ -31,7 +32,7 @@ use rusqlite::Connection;
 
 use crate::{
     ActorDetail, ActorFilter, AlertFilter, EndpointDetail, EndpointFilter, FindingFilter, HostSummary, Page, Result,
-    Store, StoreError,
+    Store, StoreError, StoredRule, TestRunSummary,
 };
 
 /// Readers kept open for reuse.
@@ -296,6 +297,30 @@ impl Store for SqliteStore {
             let _ = self.write(|conn| access::touch_key(conn, key.id));
         }
         Ok(key)
+    }
+
+    fn insert_test_run(&self, run: &TestRunSummary, document: &str, max_runs: u64) -> Result<TestRunSummary> {
+        self.write(|conn| records::insert_test_run(conn, run, document, max_runs))
+    }
+
+    fn test_runs(&self, limit: u32, offset: u32) -> Result<Page<TestRunSummary>> {
+        self.read(|conn| records::test_runs(conn, limit, offset))
+    }
+
+    fn test_run(&self, id: i64) -> Result<Option<(TestRunSummary, String)>> {
+        self.read(|conn| records::test_run(conn, id))
+    }
+
+    fn rules(&self) -> Result<Vec<StoredRule>> {
+        self.read(records::rules)
+    }
+
+    fn put_rule(&self, rule: &StoredRule) -> Result<bool> {
+        self.write(|conn| records::put_rule(conn, rule))
+    }
+
+    fn delete_rule(&self, id: &str) -> Result<bool> {
+        self.write(|conn| records::delete_rule(conn, id))
     }
 }
 

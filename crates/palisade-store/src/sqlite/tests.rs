@@ -608,3 +608,45 @@ fn users_and_sessions() {
     assert!(store.delete_user("ada").unwrap());
     assert!(store.session(&token).unwrap().is_none(), "deleting a user ends their sessions");
 }
+
+#[test]
+fn test_runs_keep_the_newest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let run = |failed| crate::TestRunSummary {
+        id: 0,
+        received_ms: 0,
+        runner: "palisade".into(),
+        version: "0.1.0".into(),
+        passed: 3,
+        failed,
+        requests: 7,
+        duration_ms: 12.5,
+        submitted_by: "ci".into(),
+    };
+    for failed in 0..4 {
+        store.insert_test_run(&run(failed), &format!("{{\"failed\":{failed}}}"), 3).unwrap();
+    }
+    let page = store.test_runs(10, 0).unwrap();
+    assert_eq!(page.total, 3, "the oldest run beyond max_runs is deleted");
+    assert_eq!(page.items.iter().map(|r| r.failed).collect::<Vec<_>>(), vec![3, 2, 1]);
+    let (summary, document) = store.test_run(page.items[0].id).unwrap().unwrap();
+    assert_eq!((summary.requests, document.as_str()), (7, "{\"failed\":3}"));
+    assert!(store.test_run(9999).unwrap().is_none());
+}
+
+#[test]
+fn block_rules_insert_replace_delete() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir);
+    let rule =
+        crate::StoredRule { id: "r1".into(), document: "{}".into(), created_ms: 1, updated_ms: 1, expires_ms: None };
+    assert!(store.put_rule(&rule).unwrap());
+    let changed = crate::StoredRule { document: "{\"mode\":\"block\"}".into(), updated_ms: 2, created_ms: 99, ..rule };
+    assert!(!store.put_rule(&changed).unwrap(), "same id replaces");
+    let rules = store.rules().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert_eq!((rules[0].created_ms, rules[0].updated_ms), (1, 2), "creation time is kept");
+    assert!(store.delete_rule("r1").unwrap());
+    assert!(!store.delete_rule("r1").unwrap());
+}
