@@ -119,8 +119,14 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
         Ok(())
     }
 
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        self.state.report(FieldType::Number, None);
+    fn visit_f64<E>(self, value: f64) -> Result<(), E> {
+        // Coordinates arrive as numbers, so classifiers see them as text too.
+        let mut buffer = StackText::default();
+        let text = match std::fmt::Write::write_fmt(&mut buffer, format_args!("{value}")) {
+            Ok(()) => Some(buffer.as_str()),
+            Err(_) => None,
+        };
+        self.state.report(FieldType::Number, text);
         Ok(())
     }
 
@@ -177,6 +183,36 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
 
 /// Writes an integer's decimal digits into `buffer` without allocating, so integers can be
 /// classified (card numbers and ids are often sent as JSON numbers).
+/// Text written into a fixed buffer; writing more than fits fails.
+struct StackText {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self { bytes: [0; 40], len: 0 }
+    }
+}
+
+impl StackText {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("")
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        let end = self.len + text.len();
+        if end > self.bytes.len() {
+            return Err(fmt::Error);
+        }
+        self.bytes[self.len..end].copy_from_slice(text.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 fn integer_text(mut value: u64, buffer: &mut [u8; 20]) -> &str {
     let mut start = buffer.len();
     loop {
@@ -295,6 +331,18 @@ mod tests {
         .unwrap();
         let expected = [None, Some("0"), Some("4111111111111111"), Some("42"), Some("18446744073709551615")];
         assert_eq!(texts, expected.map(|t| t.map(str::to_string)));
+    }
+
+    #[test]
+    fn floats_carry_their_text() {
+        let mut texts = Vec::new();
+        walk_json(br#"{"lat":37.7749,"lng":-122.4194,"big":1e300}"#, 32, 100, &mut |leaf| {
+            texts.push(leaf.text.map(str::to_string));
+        })
+        .unwrap();
+        let big = "1".to_string() + &"0".repeat(300);
+        assert_eq!(texts[1..3], [Some("37.7749".to_string()), Some("-122.4194".to_string())]);
+        assert_eq!(texts[3], None, "{big:.10}... does not fit the buffer and is left out");
     }
 
     #[test]
