@@ -1,0 +1,304 @@
+//! Parameters, response headers and security schemes of exported operations.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use palisade_core::auth::AuthScheme;
+use palisade_core::inventory::Endpoint;
+use palisade_core::path::{percent_decode_lossy, split_path};
+use palisade_core::template::{TemplateSegment, ValueKind};
+use palisade_core::{DataField, FieldType, PathTemplate, Section, Trace};
+use serde_json::{Map, Value, json};
+
+use super::{param_name_at, sorted_kinds};
+
+/// Request headers that are not parameters: those OpenAPI ignores (`Accept`,
+/// `Content-Type`, `Authorization`), connection and proxy headers, and what every
+/// browser or HTTP client sends.
+const NON_PARAMETER_HEADERS: [&str; 28] = [
+    "accept",
+    "content-type",
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "host",
+    "content-length",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "te",
+    "upgrade",
+    "user-agent",
+    "accept-encoding",
+    "accept-language",
+    "accept-charset",
+    "cache-control",
+    "pragma",
+    "origin",
+    "referer",
+    "via",
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-real-ip",
+    "dnt",
+    "expect",
+];
+
+/// Response headers that describe the message rather than the API.
+const NON_API_RESPONSE_HEADERS: [&str; 14] = [
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "date",
+    "server",
+    "vary",
+    "via",
+    "set-cookie",
+    "age",
+    "alt-svc",
+    "x-powered-by",
+];
+
+/// Query parameter names that carry an API key or token, as the pipeline's
+/// authentication detection reads them.
+const KEY_QUERY_PARAMS: [&str; 8] =
+    ["api_key", "apikey", "api-key", "key", "token", "access_token", "auth", "auth_token"];
+
+/// True for header names that carry API keys: `X-API-Key`, `Api-Key`, `X-Auth-Token` and
+/// the like, the names the pipeline's authentication detection reads.
+pub(crate) fn is_key_header(name: &str) -> bool {
+    let compact: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_lowercase()).collect();
+    let compact = compact.strip_prefix('x').unwrap_or(&compact);
+    matches!(compact, "apikey" | "apitoken" | "authtoken" | "accesstoken" | "token" | "key" | "secret" | "clientsecret")
+        || compact.ends_with("apikey")
+        || compact.ends_with("authtoken")
+}
+
+/// The schema of a path parameter from the shapes of the values seen at its position.
+pub(crate) fn kind_schema(kinds: &[(ValueKind, u64)]) -> Value {
+    let distinct: BTreeSet<ValueKind> = kinds.iter().filter(|(_, count)| *count > 0).map(|(kind, _)| *kind).collect();
+    if distinct.len() != 1 {
+        return json!({"type": "string"});
+    }
+    match distinct.into_iter().next() {
+        Some(ValueKind::Integer) => json!({"type": "integer"}),
+        Some(ValueKind::Uuid) => json!({"type": "string", "format": "uuid"}),
+        Some(ValueKind::Email) => json!({"type": "string", "format": "email"}),
+        Some(ValueKind::HexHash) => json!({"type": "string", "pattern": "^[0-9a-fA-F]+$"}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+pub(crate) fn path_parameters(endpoint: &Endpoint, names: &[String], samples: &[&Trace]) -> Vec<Value> {
+    let template = PathTemplate::parse(&endpoint.template);
+    let mut parameters = Vec::new();
+    for (position, segment) in template.segments.iter().enumerate() {
+        if !matches!(segment, TemplateSegment::Param(_)) {
+            continue;
+        }
+        let Some(name) = param_name_at(&template, names, position) else {
+            continue;
+        };
+        let evidence = endpoint.params.iter().find(|p| p.position == position);
+        let kinds = evidence.map(|e| sorted_kinds(&e.kinds)).unwrap_or_default();
+        let mut parameter = Map::new();
+        parameter.insert("name".into(), json!(name));
+        parameter.insert("in".into(), json!("path"));
+        parameter.insert("required".into(), json!(true));
+        parameter.insert("schema".into(), kind_schema(&kinds));
+
+        // The first sample whose path has as many segments as the template.
+        let example = samples.iter().find_map(|sample| {
+            let segments = split_path(&sample.request.path);
+            (segments.len() == template.segments.len()).then(|| percent_decode_lossy(segments[position]))
+        });
+        if let Some(example) = example {
+            parameter.insert("example".into(), json!(example));
+        }
+        parameters.push(Value::Object(parameter));
+    }
+    parameters
+}
+
+/// Query and header parameters from the endpoint's fields. A parameter is required when
+/// it was seen in every request. Credentials are left to the security schemes.
+pub(crate) fn query_and_header_parameters(endpoint: &Endpoint, fields: &[DataField], samples: &[&Trace]) -> Vec<Value> {
+    let query_key = endpoint.auth.count(AuthScheme::ApiKeyQuery) > 0;
+    let mut by_name: BTreeMap<(u8, String), Vec<&DataField>> = BTreeMap::new();
+    for field in fields {
+        let (order, name) = match field.section {
+            Section::Query => {
+                if query_key && KEY_QUERY_PARAMS.contains(&field.path.to_ascii_lowercase().as_str()) {
+                    continue;
+                }
+                (0, field.path.clone())
+            }
+            Section::RequestHeader => {
+                let name = field.path.to_ascii_lowercase();
+                if NON_PARAMETER_HEADERS.contains(&name.as_str()) || is_key_header(&name) {
+                    continue;
+                }
+                (1, name)
+            }
+            _ => continue,
+        };
+        by_name.entry((order, name)).or_default().push(field);
+    }
+
+    let mut parameters = Vec::new();
+    for ((order, name), fields) in by_name {
+        let location = if order == 0 { "query" } else { "header" };
+        let seen: u64 = fields.iter().map(|f| f.count).sum();
+        let mut parameter = Map::new();
+        parameter.insert("name".into(), json!(name));
+        parameter.insert("in".into(), json!(location));
+        parameter.insert("required".into(), json!(endpoint.hits > 0 && seen >= endpoint.hits));
+        parameter.insert("schema".into(), scalar_schema(&fields));
+        if order == 0 {
+            let example =
+                samples.iter().find_map(|s| s.request.query.iter().find(|q| q.name == name).map(|q| q.value.clone()));
+            if let Some(example) = example {
+                parameter.insert("example".into(), json!(example));
+            }
+        }
+        parameters.push(Value::Object(parameter));
+    }
+    parameters
+}
+
+/// The schema of a value sent as text: integer, number or boolean when every value
+/// parsed as one, otherwise string with the format all string values shared.
+fn scalar_schema(fields: &[&DataField]) -> Value {
+    let types: BTreeSet<FieldType> = fields.iter().map(|f| f.field_type).collect();
+    let only = |allowed: &[FieldType]| types.iter().all(|t| allowed.contains(t));
+    if only(&[FieldType::Integer]) {
+        return json!({"type": "integer"});
+    }
+    if only(&[FieldType::Integer, FieldType::Number]) {
+        return json!({"type": "number"});
+    }
+    if only(&[FieldType::Boolean]) {
+        return json!({"type": "boolean"});
+    }
+    let formats: BTreeSet<_> = fields.iter().filter(|f| f.field_type == FieldType::String).map(|f| f.format).collect();
+    match (types.len(), formats.into_iter().next()) {
+        (1, Some(Some(format))) => json!({"type": "string", "format": format.as_str()}),
+        _ => json!({"type": "string"}),
+    }
+}
+
+pub(crate) fn response_headers(fields: &[&DataField], responses_seen: u64) -> Map<String, Value> {
+    let mut by_name: BTreeMap<String, Vec<&DataField>> = BTreeMap::new();
+    for field in fields {
+        let name = field.path.to_ascii_lowercase();
+        if NON_API_RESPONSE_HEADERS.contains(&name.as_str()) {
+            continue;
+        }
+        by_name.entry(name).or_default().push(field);
+    }
+    let mut headers = Map::new();
+    for (name, fields) in by_name {
+        let seen: u64 = fields.iter().map(|f| f.count).sum();
+        headers.insert(
+            name,
+            json!({"required": responses_seen > 0 && seen >= responses_seen, "schema": scalar_schema(&fields)}),
+        );
+    }
+    headers
+}
+
+/// Security schemes used by the exported operations, named once per host.
+#[derive(Debug, Default)]
+pub(crate) struct SecurityNames {
+    schemes: BTreeMap<String, Value>,
+}
+
+impl SecurityNames {
+    fn add(&mut self, name: &str, scheme: Value) -> String {
+        self.schemes.entry(name.to_string()).or_insert(scheme);
+        name.to_string()
+    }
+
+    pub(crate) fn components(&self) -> Map<String, Value> {
+        self.schemes.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+}
+
+/// The `security` of an operation: one alternative per scheme seen, plus the empty
+/// alternative when requests without credentials were seen too. `None` when no
+/// authentication was recorded at all.
+pub(crate) fn security_requirements(
+    endpoint: &Endpoint,
+    fields: &[DataField],
+    samples: &[&Trace],
+    names: &mut SecurityNames,
+) -> Option<Value> {
+    let schemes = endpoint.auth.schemes();
+    if schemes.is_empty() {
+        return None;
+    }
+    let mut alternatives: Vec<Value> = Vec::new();
+    let mut anonymous = false;
+    for scheme in schemes {
+        let name = match scheme {
+            AuthScheme::None => {
+                anonymous = true;
+                continue;
+            }
+            AuthScheme::Basic => names.add("basicAuth", json!({"type": "http", "scheme": "basic"})),
+            AuthScheme::Bearer => names.add("bearerAuth", json!({"type": "http", "scheme": "bearer"})),
+            AuthScheme::Jwt => names.add("jwtAuth", json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})),
+            AuthScheme::ApiKeyHeader => {
+                let header = key_header_name(fields, samples);
+                let id = format!("apiKeyHeader_{}", sanitize(&header));
+                names.add(&id, json!({"type": "apiKey", "in": "header", "name": header}))
+            }
+            AuthScheme::ApiKeyQuery => {
+                let param = key_query_name(fields, samples);
+                let id = format!("apiKeyQuery_{}", sanitize(&param));
+                names.add(&id, json!({"type": "apiKey", "in": "query", "name": param}))
+            }
+            AuthScheme::SessionCookie => names.add(
+                "sessionCookie",
+                json!({
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": "session",
+                    "description": "A session cookie. Stored samples drop cookies, so the cookie's name is not known.",
+                }),
+            ),
+        };
+        alternatives.push(json!({ name: [] }));
+    }
+    if anonymous {
+        alternatives.push(json!({}));
+    }
+    Some(Value::Array(alternatives))
+}
+
+/// Component names allow letters, digits, `.`, `-` and `_`.
+fn sanitize(name: &str) -> String {
+    name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect()
+}
+
+fn key_header_name(fields: &[DataField], samples: &[&Trace]) -> String {
+    let from_fields =
+        fields.iter().filter(|f| f.section == Section::RequestHeader).map(|f| f.path.to_ascii_lowercase());
+    let from_samples = samples.iter().flat_map(|s| s.request.headers.iter().map(|h| h.name.to_ascii_lowercase()));
+    let names: BTreeSet<String> = from_fields.chain(from_samples).filter(|name| is_key_header(name)).collect();
+    names.into_iter().next().unwrap_or_else(|| "x-api-key".to_string())
+}
+
+fn key_query_name(fields: &[DataField], samples: &[&Trace]) -> String {
+    let from_fields = fields.iter().filter(|f| f.section == Section::Query).map(|f| f.path.clone());
+    let from_samples = samples.iter().flat_map(|s| s.request.query.iter().map(|q| q.name.clone()));
+    let names: BTreeSet<String> = from_fields
+        .chain(from_samples)
+        .filter(|name| KEY_QUERY_PARAMS.contains(&name.to_ascii_lowercase().as_str()))
+        .collect();
+    names.into_iter().next().unwrap_or_else(|| "api_key".to_string())
+}
