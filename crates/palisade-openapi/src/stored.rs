@@ -3,8 +3,8 @@
 //! and the operation that covers an inventory endpoint.
 //!
 //! A description's paths are authoritative templates for the endpoints it covers. That
-//! merge is a view computed from the stored descriptions and the endpoints each time it is
-//! read ([`SpecSet::merge_for`]); inventory rows are never rewritten, so deleting a
+//! merge is a view, computed from the stored descriptions and the endpoints each time it
+//! is read ([`SpecSet::merge_for`]). Inventory rows are never rewritten, so deleting a
 //! description undoes the merge.
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use palisade_core::Trace;
 use palisade_core::inventory::Endpoint;
 use palisade_store::{EndpointFilter, Store, StoreError, StoredSpec};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::export::{EndpointExport, ExportSettings, export_with};
 use crate::import::{SourceFormat, import};
@@ -42,7 +42,7 @@ pub struct SpecSet {
 }
 
 /// The operation of a stored description that covers an inventory endpoint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecMerge {
     pub spec_id: i64,
     /// JSON pointer of the operation object, such as `/paths/~1users~1{id}/get`.
@@ -91,15 +91,20 @@ impl SpecSet {
         self.specs.iter().find(|loaded| loaded.stored.id == id)
     }
 
-    /// The first operation, over descriptions oldest first, that documents a request.
+    /// Finds the first operation, over descriptions oldest first, that documents a request.
     pub fn operation_for(&self, method: &str, host: &str, path: &str) -> Option<(&LoadedSpec, &Operation)> {
         self.specs
             .iter()
             .find_map(|loaded| loaded.spec.match_operation(method, host, path).map(|operation| (loaded, operation)))
     }
 
-    /// The operation that covers `endpoint`, matching its template like a request path, so
-    /// `/users/{userId}` reaches `/users/{id}` and never a literal such as `/users/me`.
+    /// Finds the operation that covers `endpoint`. The template is matched like a request
+    /// path, so `/users/{userId}` reaches `/users/{id}` and never a literal such as
+    /// `/users/me`.
+    // NOTE: endpoint discovery in the pipeline does not use description paths: new traces
+    // still get templates from value shapes, and only this view maps them to operations.
+    // Feeding spec paths to discovery as route templates would split endpoints seen before
+    // and after an import, and would outlive the description's removal.
     pub fn merge_for(&self, endpoint: &Endpoint) -> Option<SpecMerge> {
         let (loaded, operation) = self.operation_for(&endpoint.method, &endpoint.host, &endpoint.template)?;
         Some(SpecMerge {
@@ -112,7 +117,7 @@ impl SpecSet {
     }
 }
 
-/// The listing columns of an imported description.
+/// Builds the listing columns of an imported description.
 pub fn stored_spec(spec: &ApiSpec) -> StoredSpec {
     StoredSpec {
         id: 0,
@@ -130,7 +135,7 @@ pub fn save_spec(store: &dyn Store, spec: &ApiSpec) -> Result<StoredSpec, StoreE
     store.insert_spec(&stored_spec(spec), &spec.to_json_bytes())
 }
 
-/// Every endpoint in the inventory, or of one host, read page by page.
+/// Reads every endpoint in the inventory, or of one host, page by page.
 pub fn all_endpoints(store: &dyn Store, host: Option<&str>) -> Result<Vec<Endpoint>, StoreError> {
     let mut endpoints = Vec::new();
     let mut offset = 0;
@@ -147,7 +152,7 @@ pub fn all_endpoints(store: &dyn Store, host: Option<&str>) -> Result<Vec<Endpoi
     }
 }
 
-/// The OpenAPI 3.1 description of `host` reconstructed from the inventory, as pretty JSON
+/// Reconstructs the OpenAPI 3.1 description of `host` from the inventory, as pretty JSON
 /// text with a final newline; `None` when the host has no endpoints. The same inventory
 /// gives the same bytes, which `palisade spec export` writes and
 /// `GET /api/v1/specs/{host}` returns.

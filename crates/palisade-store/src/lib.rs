@@ -11,6 +11,7 @@ pub mod sqlite;
 use palisade_core::access::{ApiKey, Role, Session, User};
 use palisade_core::actor::Actor;
 use palisade_core::alert::{Alert, AlertStatus};
+use palisade_core::auth::AuthScheme;
 use palisade_core::finding::Finding;
 use palisade_core::inventory::{Endpoint, HostStats, InventoryDelta, InventoryState, Sample};
 use palisade_core::{DataField, Section, Severity};
@@ -69,6 +70,17 @@ pub struct EndpointFilter {
     pub sort: EndpointSort,
     pub limit: u32,
     pub offset: u32,
+    /// Only endpoints whose risk score is at least this.
+    #[serde(default)]
+    pub min_risk: Option<u32>,
+    /// Only endpoints with this data class on a field location that is not marked as a
+    /// false positive.
+    #[serde(default)]
+    pub data_class: Option<String>,
+    /// Only endpoints that received requests with this authentication scheme; `none`
+    /// selects endpoints called without any credential.
+    #[serde(default)]
+    pub auth: Option<AuthScheme>,
 }
 
 /// One page of results with the total number that matched.
@@ -106,8 +118,78 @@ pub struct StoredRule {
     pub expires_ms: Option<i64>,
 }
 
+/// An imported OpenAPI description as stored, without its document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredSpec {
+    /// Assigned by the store.
+    pub id: i64,
+    /// `info.title`.
+    pub title: String,
+    /// `info.version`: the API's own version.
+    pub version: String,
+    /// `openapi` or `swagger` as written, such as `3.0.3`.
+    pub spec_version: String,
+    /// Hosts the description names; empty when it applies to any host.
+    pub hosts: Vec<String>,
+    pub operations: u64,
+    /// Assigned by the store.
+    pub imported_ms: i64,
+}
+
 /// Requests per hour, oldest first: `(hour start in epoch milliseconds, count)`.
 pub type HourlyCounts = Vec<(i64, u64)>;
+
+/// Counts over the whole inventory, for the dashboard's overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventorySummary {
+    pub hosts: u64,
+    pub endpoints: u64,
+    /// Endpoints first seen at or after the `since_ms` given to [`Store::summary`].
+    pub new_endpoints: u64,
+    /// Endpoints per risk score band of 20 points: 0-19, 20-39, 40-59, 60-79 and 80-100.
+    pub risk_bands: [u64; 5],
+    /// Open alerts per type, most first.
+    pub open_alerts: Vec<AlertCount>,
+    /// Stored findings per class, most first.
+    pub findings_by_class: Vec<(String, u64)>,
+}
+
+/// Alerts of one type and the worst severity among them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertCount {
+    pub kind: String,
+    pub severity: Severity,
+    pub count: u64,
+}
+
+/// A data class across the inventory. Locations marked as false positives count only in
+/// `false_positives`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataClassSummary {
+    pub class_id: String,
+    pub severity: Severity,
+    pub endpoints: u64,
+    /// Field locations (endpoint, section, path) where the class matched.
+    pub locations: u64,
+    pub hits: u64,
+    pub last_hit_ms: i64,
+    pub false_positives: u64,
+}
+
+/// One field location of an endpoint where a data class matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassLocation {
+    pub endpoint_id: String,
+    pub host: String,
+    pub method: String,
+    pub template: String,
+    pub section: Section,
+    pub path: String,
+    pub severity: Severity,
+    pub hits: u64,
+    pub last_hit_ms: i64,
+    pub false_positive: bool,
+}
 
 /// A host with its endpoint count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +291,16 @@ pub trait Store: Send + Sync {
     fn endpoint(&self, id: &str) -> Result<Option<EndpointDetail>>;
     /// Finds the endpoint whose template matches a concrete `path`, or equals it.
     fn find_endpoint(&self, method: &str, host: &str, path: &str) -> Result<Option<Endpoint>>;
+    /// Counts for the dashboard's overview; endpoints first seen at or after `since_ms`
+    /// count as new.
+    fn summary(&self, since_ms: i64) -> Result<InventorySummary>;
+    /// Requests per hour over all endpoints, for the `hours` hours that end with the latest
+    /// hour that had traffic. Hours without requests are left out.
+    fn traffic(&self, hours: u32) -> Result<HourlyCounts>;
+    /// Every data class seen on some field location, most endpoints first.
+    fn data_classes(&self) -> Result<Vec<DataClassSummary>>;
+    /// Field locations where `class_id` matched, most hits first.
+    fn class_locations(&self, class_id: &str, limit: u32, offset: u32) -> Result<Page<ClassLocation>>;
     /// Samples of an endpoint, newest first.
     fn samples(&self, endpoint_id: &str, limit: u32) -> Result<Vec<Sample>>;
 
@@ -268,4 +360,14 @@ pub trait Store: Send + Sync {
     /// Inserts or replaces a rule by id; true when it is new.
     fn put_rule(&self, rule: &StoredRule) -> Result<bool>;
     fn delete_rule(&self, id: &str) -> Result<bool>;
+
+    /// Stores an imported description; `raw` is its JSON text. Returns it with its id and
+    /// import time.
+    fn insert_spec(&self, spec: &StoredSpec, raw: &[u8]) -> Result<StoredSpec>;
+    /// Every stored description, oldest first.
+    fn specs(&self) -> Result<Vec<StoredSpec>>;
+    /// A stored description with its JSON text.
+    fn spec(&self, id: i64) -> Result<Option<(StoredSpec, Vec<u8>)>>;
+    /// Deletes a description; false when there is no such id.
+    fn delete_spec(&self, id: i64) -> Result<bool>;
 }

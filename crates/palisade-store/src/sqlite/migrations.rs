@@ -196,6 +196,18 @@ const MIGRATIONS: &[&str] = &[
          updated_ms INTEGER NOT NULL,
          expires_ms INTEGER
      ) WITHOUT ROWID;",
+    // 6: imported OpenAPI descriptions. `hosts` is a JSON array of host names; `raw` is
+    // the whole description as compact JSON.
+    "CREATE TABLE specs (
+         id INTEGER PRIMARY KEY,
+         title TEXT NOT NULL,
+         version TEXT NOT NULL,
+         spec_version TEXT NOT NULL,
+         hosts TEXT NOT NULL,
+         operations INTEGER NOT NULL,
+         imported_ms INTEGER NOT NULL,
+         raw BLOB NOT NULL
+     );",
 ];
 
 /// Brings the schema up to the newest version, one transaction per migration.

@@ -12,6 +12,8 @@ mod migrations;
 mod queries;
 mod records;
 mod risk;
+mod specs;
+mod summary;
 mod users;
 
 pub use users::check_user_name;
@@ -32,8 +34,9 @@ use rusqlite::Connection;
 
 use crate::{
     ActorDetail, ActorFilter, AlertFilter, EndpointDetail, EndpointFilter, FindingFilter, HostSummary, Page, Result,
-    Store, StoreError, StoredRule, TestRunSummary,
+    Store, StoreError, StoredRule, StoredSpec, TestRunSummary,
 };
+use crate::{ClassLocation, DataClassSummary, HourlyCounts, InventorySummary};
 
 /// Readers kept open for reuse.
 const MAX_IDLE_READERS: usize = 8;
@@ -169,6 +172,22 @@ impl Store for SqliteStore {
 
     fn find_endpoint(&self, method: &str, host: &str, path: &str) -> Result<Option<Endpoint>> {
         self.read(|conn| queries::find_endpoint(conn, method, host, path))
+    }
+
+    fn summary(&self, since_ms: i64) -> Result<InventorySummary> {
+        self.read(|conn| summary::summary(conn, since_ms))
+    }
+
+    fn traffic(&self, hours: u32) -> Result<HourlyCounts> {
+        self.read(|conn| summary::traffic(conn, hours))
+    }
+
+    fn data_classes(&self) -> Result<Vec<DataClassSummary>> {
+        self.read(summary::data_classes)
+    }
+
+    fn class_locations(&self, class_id: &str, limit: u32, offset: u32) -> Result<Page<ClassLocation>> {
+        self.read(|conn| summary::class_locations(conn, class_id, limit, offset))
     }
 
     fn samples(&self, endpoint_id: &str, limit: u32) -> Result<Vec<Sample>> {
@@ -322,7 +341,25 @@ impl Store for SqliteStore {
     fn delete_rule(&self, id: &str) -> Result<bool> {
         self.write(|conn| records::delete_rule(conn, id))
     }
+
+    fn insert_spec(&self, spec: &StoredSpec, raw: &[u8]) -> Result<StoredSpec> {
+        self.write(|conn| specs::insert(conn, spec, raw))
+    }
+
+    fn specs(&self) -> Result<Vec<StoredSpec>> {
+        self.read(specs::list)
+    }
+
+    fn spec(&self, id: i64) -> Result<Option<(StoredSpec, Vec<u8>)>> {
+        self.read(|conn| specs::get(conn, id))
+    }
+
+    fn delete_spec(&self, id: i64) -> Result<bool> {
+        self.write(|conn| specs::delete(conn, id))
+    }
 }
 
+#[cfg(test)]
+mod summary_tests;
 #[cfg(test)]
 mod tests;

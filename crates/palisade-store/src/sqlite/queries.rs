@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use palisade_core::auth::AuthScheme;
 use palisade_core::inventory::{Endpoint, FieldKey, FormatState, HostStats, Sample};
 use palisade_core::path::split_path;
 use palisade_core::{DataField, FieldType};
@@ -51,6 +52,26 @@ pub fn endpoints(conn: &Connection, filter: &EndpointFilter) -> Result<Page<Endp
         let pattern = format!("%{}%", escape_like(search));
         values.push(Value::Text(pattern.clone()));
         values.push(Value::Text(pattern));
+    }
+    if let Some(min_risk) = filter.min_risk {
+        conditions.push("risk_score >= ?");
+        values.push(Value::Integer(i64::from(min_risk)));
+    }
+    if let Some(class_id) = &filter.data_class {
+        conditions.push(
+            "EXISTS (SELECT 1 FROM raw_endpoints r JOIN field_classes fc ON fc.raw_id = r.id
+                     WHERE r.endpoint_id = endpoints.id AND fc.class_id = ?
+                       AND NOT EXISTS (SELECT 1 FROM class_marks m
+                                       WHERE m.endpoint_id = endpoints.id AND m.section = fc.section
+                                         AND m.path = fc.path AND m.class_id = fc.class_id))",
+        );
+        values.push(Value::Text(class_id.clone()));
+    }
+    if let Some(scheme) = filter.auth {
+        // `auth` is `AuthStats` as JSON: requests per scheme in `AuthScheme::ALL` order.
+        let index = AuthScheme::ALL.iter().position(|s| *s == scheme).unwrap_or(0);
+        conditions.push("json_extract(auth, ?) > 0");
+        values.push(Value::Text(format!("$.requests[{index}]")));
     }
     let where_clause =
         if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
