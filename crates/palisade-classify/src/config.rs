@@ -5,7 +5,8 @@ use std::fmt;
 
 use palisade_core::{Section, Severity};
 use serde::de::{MapAccess, Visitor};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
 
 use crate::builtin::{BUILTINS, Category, METLO_CLASS_NAMES};
@@ -156,8 +157,30 @@ struct MetloSensitiveDataEntry {
 
 /// Metlo's `sensitiveData` setting: a map from class name to `{severity, patterns,
 /// keyPatterns}`, read in file order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetloSensitiveDataMap(pub Vec<MetloSensitiveData>);
+
+/// Writes the map back the way Metlo's YAML holds it, so a printed configuration loads
+/// again.
+impl Serialize for MetloSensitiveDataMap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Entry<'a> {
+            severity: &'a str,
+            patterns: &'a [String],
+            key_patterns: &'a [String],
+        }
+
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for class in &self.0 {
+            let entry =
+                Entry { severity: &class.severity, patterns: &class.patterns, key_patterns: &class.key_patterns };
+            map.serialize_entry(&class.name, &entry)?;
+        }
+        map.end()
+    }
+}
 
 impl<'de> Deserialize<'de> for MetloSensitiveDataMap {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -313,6 +336,15 @@ Internal Token:
         assert_eq!(config.custom_classes[0].value_regex.as_deref(), Some("(?:EMP-[0-9]{6})"));
         assert_eq!(config.custom_classes[1].key_regex.as_deref(), Some("(?:(?i)x-internal-token)"));
         assert_eq!(config.disabled_builtin_ids().unwrap(), vec!["ipv4_address", "ipv6_address"]);
+    }
+
+    #[test]
+    fn metlo_sensitive_data_writes_back_as_a_map() {
+        let yaml = "Employee ID:\n  severity: HIGH\n  patterns:\n    - 'EMP-[0-9]{6}'\n";
+        let map: MetloSensitiveDataMap = serde_saphyr::from_str(yaml).unwrap();
+        let written = serde_saphyr::to_string(&map).unwrap();
+        let again: MetloSensitiveDataMap = serde_saphyr::from_str(&written).unwrap();
+        assert_eq!(again, map, "{written}");
     }
 
     #[test]
