@@ -910,6 +910,29 @@ impl Pipeline {
         }
     }
 
+    /// Returns the inventory host of a raw endpoint: the request's host after
+    /// normalisation and `hostMap`.
+    pub fn raw_host(&self, raw_id: RawId) -> Option<&str> {
+        self.raws.get(&raw_id).map(|state| state.raw.host.as_str())
+    }
+
+    /// Records an alert that a check outside the pipeline's stages raised for the trace
+    /// last processed, on its raw endpoint, such as drift from an imported description.
+    /// It is deduplicated and counted like the pipeline's own alerts: one per kind and
+    /// location on the endpoint, counting each trace once.
+    pub fn raise_alert(
+        &mut self,
+        raw_id: RawId,
+        kind: &str,
+        location: &str,
+        at_ms: i64,
+        severity: palisade_core::Severity,
+        description: impl FnOnce() -> String,
+    ) {
+        let key = (raw_id, kind.to_string(), location.to_string(), None, None);
+        record_alert(&mut self.pending_alerts, key, at_ms, self.trace_seq, severity, description);
+    }
+
     /// Raw endpoints that an endpoint covers, as last derived.
     pub fn raw_ids_of(&self, endpoint_id: &str) -> Vec<RawId> {
         let mut ids: Vec<RawId> =

@@ -76,6 +76,20 @@ pub struct Config {
     /// Where new and reopened alerts are sent.
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
+    /// Settings of `palisade test` (hosts, actors, authentication); `palisade serve`
+    /// accepts the section so one file serves both, and leaves it to the test commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub testing: Option<serde_json::Value>,
+    /// Block rules: limits, reload interval and automatic policies.
+    #[serde(default)]
+    pub blocking: crate::rules::BlockingConfig,
+    /// Settings of the proxy that `palisade serve --proxy-listen` runs in-process; the
+    /// same `proxy:` section that `palisade proxy --config` reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<palisade_proxy::ProxyConfig>,
+    /// Imported OpenAPI descriptions: drift checks and reconciliation.
+    #[serde(default)]
+    pub openapi: OpenApiSettings,
 }
 
 impl Default for Config {
@@ -99,6 +113,10 @@ impl Default for Config {
             actors: ActorConfig::default(),
             behaviour: BehaviourConfig::default(),
             webhooks: Vec::new(),
+            testing: None,
+            blocking: crate::rules::BlockingConfig::default(),
+            proxy: None,
+            openapi: OpenApiSettings::default(),
         }
     }
 }
@@ -159,6 +177,29 @@ impl Default for ServerSettings {
     }
 }
 
+/// Settings of imported OpenAPI descriptions, the `openapi:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OpenApiSettings {
+    /// Drift checks: each trace that an operation of a stored description documents is
+    /// checked against it, and every difference raises a `spec_drift` alert.
+    pub drift: bool,
+    /// Most violations one trace reports; the rest of that trace's drift is not reported.
+    pub max_violations_per_trace: usize,
+    /// Days without traffic after which an operation that traffic reached before is listed
+    /// as a zombie candidate by reconciliation.
+    pub zombie_after_days: u32,
+    /// Seconds between checks for descriptions added or removed by another process, such
+    /// as `palisade spec import` while the server runs. 0 turns the check off.
+    pub reload_interval_secs: u64,
+}
+
+impl Default for OpenApiSettings {
+    fn default() -> Self {
+        Self { drift: true, max_violations_per_trace: 10, zombie_after_days: 30, reload_interval_secs: 10 }
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read configuration file {path}: {source}")]
@@ -193,6 +234,12 @@ pub enum ConfigError {
     },
     #[error("invalid configuration file {path}: {message}")]
     Webhook { path: String, message: String },
+    #[error("invalid configuration file {path}: blocking: {source}")]
+    Policies {
+        path: String,
+        #[source]
+        source: palisade_proxy::policy::PolicyError,
+    },
 }
 
 /// Problems found while building the pipeline from a configuration.
@@ -228,6 +275,9 @@ impl Config {
                 let message = format!("webhooks[{i}]: {message}");
                 return Err(ConfigError::Webhook { path: origin.to_string(), message });
             }
+        }
+        if let Err(source) = config.blocking.validate() {
+            return Err(ConfigError::Policies { path: origin.to_string(), source });
         }
         match config.pipeline(&[]) {
             Ok(_) => Ok(config),
@@ -312,6 +362,13 @@ pathBlockList:
         assert!(error.contains("c.yaml"), "{error}");
         assert!(error.contains("lisen"), "{error}");
         assert!(error.contains('3'), "line number expected: {error}");
+    }
+
+    #[test]
+    fn testing_section_is_accepted() {
+        let text = "version: 1\ntesting:\n  global_env:\n    - name: TOKEN\n      value: abc\n";
+        let config = Config::parse(text, "c.yaml").unwrap();
+        assert_eq!(config.testing.unwrap()["global_env"][0]["name"], "TOKEN");
     }
 
     #[test]

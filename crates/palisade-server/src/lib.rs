@@ -10,11 +10,15 @@ pub mod auth;
 pub mod classification;
 pub mod collector;
 pub mod config;
+pub mod dashboard;
 pub mod data_dir;
 pub mod detection;
 pub mod error;
+pub mod inline_proxy;
 pub mod metrics;
+pub mod rules;
 pub mod server;
+pub mod specs;
 pub mod webhooks;
 pub mod worker;
 

@@ -22,9 +22,11 @@ use crate::api::{self, access};
 use crate::auth::LoginLimiter;
 use crate::collector::{self, queue::TraceQueue};
 use crate::config::Config;
+use crate::dashboard;
 use crate::data_dir::DataDir;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::rules::{self, RuleBook};
 use crate::webhooks::Webhooks;
 use crate::worker::{Worker, WorkerSettings};
 
@@ -37,6 +39,9 @@ pub struct AppState {
     pub limits: Limits,
     pub config: Arc<Config>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub rules: RuleBook,
+    /// Stored OpenAPI descriptions, imported.
+    pub specs: Arc<crate::specs::SpecRegistry>,
 }
 
 /// Builds the router: `/healthz` open, collector routes for any key, everything else for
@@ -90,6 +95,36 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/endpoints/{id}/false-positives", put(api::mark_false_positive))
         .route_layer(middleware::from_fn_with_state(state.clone(), api::require_analyst));
 
+    // Block rules: read by viewers, changed by analysts, and fed to any key holder.
+    let rules_api = Router::new()
+        .route("/api/v1/rules", get(api::rules::list))
+        .route("/api/v1/rules/{id}", get(api::rules::show))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::require_viewer))
+        .merge(
+            Router::new()
+                .route("/api/v1/rules", post(api::rules::create))
+                .route("/api/v1/rules/{id}", put(api::rules::replace).delete(api::rules::delete))
+                .route_layer(middleware::from_fn_with_state(state.clone(), api::rules::require_rule_editor)),
+        )
+        .merge(
+            Router::new()
+                .route(palisade_proxy::feed::FEED_PATH, get(rules::feed::rules))
+                .route_layer(middleware::from_fn_with_state(state.clone(), api::require_ingest)),
+        );
+
+    // OpenAPI descriptions: read by viewers, stored and deleted by analysts.
+    let specs_api = Router::new()
+        .route("/api/v1/specs", get(api::specs::list))
+        .route("/api/v1/specs/{key}", get(api::specs::show))
+        .route("/api/v1/specs/{key}/reconcile", get(api::specs::reconcile))
+        .route_layer(middleware::from_fn_with_state(state.clone(), api::require_viewer))
+        .merge(
+            Router::new()
+                .route("/api/v1/specs", post(api::specs::create))
+                .route("/api/v1/specs/{key}", delete(api::specs::delete))
+                .route_layer(middleware::from_fn_with_state(state.clone(), api::require_analyst)),
+        );
+
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(collector)
@@ -97,6 +132,9 @@ pub fn router(state: AppState) -> Router {
         .merge(triage_api)
         .merge(session)
         .merge(admin_api)
+        .merge(rules_api)
+        .merge(specs_api)
+        .merge(dashboard::routes())
         .fallback(|| async { ApiError::NotFound("route".to_string()) })
         .layer(DefaultBodyLimit::max(settings.max_request_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -114,15 +152,23 @@ pub struct RunningServer {
     /// Password of the `admin` user created because the data directory had no users;
     /// shown once.
     pub first_run_password: Option<String>,
+    /// The block rules the server stores and feeds.
+    pub rules: RuleBook,
+    /// The queue that accepted traces go through, for sources inside the process.
+    pub queue: TraceQueue,
     shutdown: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl RunningServer {
     /// Stops accepting requests, lets the pipeline apply what was accepted, and waits.
+    /// Clones of `queue` held elsewhere (an in-process proxy's mirror) must be dropped
+    /// first, because the journal writer stops only when the last one is gone.
     pub async fn shutdown(self) -> anyhow::Result<()> {
-        let _ = self.shutdown.send(());
-        self.task.await.context("server task failed")?
+        let RunningServer { shutdown, task, queue, .. } = self;
+        drop(queue);
+        let _ = shutdown.send(());
+        task.await.context("server task failed")?
     }
 }
 
@@ -137,6 +183,11 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
     let store = Arc::new(store);
     let first_run_keys = create_first_run_keys(&store)?;
     let first_run_password = create_first_run_admin(&store)?;
+    let rule_book = RuleBook::open(store.clone(), &config.blocking, &data_dir.actor_key())?;
+    let specs = Arc::new(
+        crate::specs::SpecRegistry::load(store.as_ref(), &config.openapi)
+            .context("cannot load the stored OpenAPI descriptions")?,
+    );
 
     let (inventory, position) = store.load_inventory().context("cannot load the inventory")?;
     let pipeline = Pipeline::restore(pipeline_config, inventory);
@@ -157,6 +208,8 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
         position,
         max_traces_per_commit: config.server.max_traces_per_commit,
         commit_interval: Duration::from_millis(config.server.commit_interval_ms),
+        rules: Some(rule_book.clone()),
+        drift: Some(crate::specs::drift::DriftCheck::new(specs.clone(), &config.openapi)),
     };
     let worker = Worker::start(settings, store.clone(), pipeline, metrics.clone(), webhooks, wake_receiver)?;
 
@@ -165,18 +218,36 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
         .with_context(|| format!("cannot listen on {}", config.server.listen))?;
     let local_addr = listener.local_addr()?;
     let login_limiter = Arc::new(LoginLimiter::new(config.server.max_login_failures_per_minute));
-    let state =
-        AppState { store, queue, metrics, limits: config.limits.clone(), config: Arc::new(config), login_limiter };
+    let reload = match config.blocking.reload_interval_secs {
+        0 => None,
+        secs => Some(rule_book.spawn_reload(Duration::from_secs(secs))),
+    };
+    let state = AppState {
+        store,
+        queue: queue.clone(),
+        metrics,
+        limits: config.limits.clone(),
+        config: Arc::new(config),
+        login_limiter,
+        rules: rule_book.clone(),
+        specs,
+    };
     let app = router(state);
 
     tracing::info!(listen = %local_addr, data_dir = %data_dir.path().display(), "palisade serve started");
     let (shutdown, shutdown_signal) = oneshot::channel::<()>();
+    let closing_rules = rule_book.clone();
     let task = tokio::spawn(async move {
         // The data directory, and with it its lock, lives until the server has stopped.
         let _data_dir = data_dir;
         axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let _ = shutdown_signal.await;
+                // Long polls of the rule feed get their response now instead of holding up shutdown.
+                closing_rules.close();
+                if let Some(reload) = reload {
+                    reload.abort();
+                }
             })
             .await
             .context("server failed")?;
@@ -193,7 +264,7 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
         tracing::info!("server stopped");
         Ok(())
     });
-    Ok(RunningServer { local_addr, first_run_keys, first_run_password, shutdown, task })
+    Ok(RunningServer { local_addr, first_run_keys, first_run_password, rules: rule_book, queue, shutdown, task })
 }
 
 /// Creates an admin token and an ingest key when the data directory has no keys yet.

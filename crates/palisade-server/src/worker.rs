@@ -15,6 +15,8 @@ use palisade_core::inventory::InventoryDelta;
 use palisade_store::{Journal, Store};
 
 use crate::metrics::Metrics;
+use crate::rules::RuleBook;
+use crate::specs::drift::DriftCheck;
 use crate::webhooks::Webhooks;
 
 /// Time the worker sleeps when the journal is empty and no new batch is signalled.
@@ -37,6 +39,10 @@ pub struct WorkerSettings {
     pub max_traces_per_commit: usize,
     /// ...or after the first of them has waited this long.
     pub commit_interval: Duration,
+    /// Block rules whose automatic policies see every committed finding.
+    pub rules: Option<RuleBook>,
+    /// Drift checks against the stored OpenAPI descriptions.
+    pub drift: Option<DriftCheck>,
 }
 
 /// Handle to the running worker thread.
@@ -55,7 +61,7 @@ impl Worker {
         webhooks: Webhooks,
         wake: Receiver<()>,
     ) -> anyhow::Result<Worker> {
-        let WorkerSettings { journal_path, position, max_traces_per_commit, commit_interval } = settings;
+        let WorkerSettings { journal_path, position, max_traces_per_commit, commit_interval, rules, drift } = settings;
         let journal =
             Journal::open(&journal_path).with_context(|| format!("cannot open journal {}", journal_path.display()))?;
         let stop = Arc::new(AtomicBool::new(false));
@@ -68,6 +74,9 @@ impl Worker {
             commit_interval,
             metrics,
             webhooks,
+            rules,
+            drift,
+            finding_ips: Vec::new(),
             stop: stop.clone(),
         };
         let handle = std::thread::Builder::new()
@@ -96,6 +105,10 @@ struct WorkerLoop {
     commit_interval: Duration,
     metrics: Arc<Metrics>,
     webhooks: Webhooks,
+    rules: Option<RuleBook>,
+    drift: Option<DriftCheck>,
+    /// Client IP of the trace of each finding not yet committed, in finding order.
+    finding_ips: Vec<Option<String>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -127,8 +140,20 @@ impl WorkerLoop {
             for batch in &batches {
                 for trace in &batch.traces {
                     uncommitted += 1;
-                    if let Outcome::Skipped(reason) = self.pipeline.process(trace) {
+                    let findings_before = self.pipeline.counters().findings;
+                    let outcome = self.pipeline.process(trace);
+                    if let Outcome::Skipped(reason) = outcome {
                         tracing::debug!(reason = reason.as_str(), "trace not inventoried");
+                    }
+                    if let Some(drift) = &self.drift {
+                        drift.check(&mut self.pipeline, trace, outcome);
+                    }
+                    let added = self.pipeline.counters().findings.saturating_sub(findings_before) as usize;
+                    if added > 0 && self.rules.is_some() {
+                        // NOTE: this is the address the source reported, without the
+                        // `actors.trusted_proxies` resolution that actor ids get.
+                        let ip = trace.meta.client.as_ref().map(|peer| peer.address.clone());
+                        self.finding_ips.extend(std::iter::repeat_n(ip, added));
                     }
                 }
                 read_through = batch.id;
@@ -146,6 +171,14 @@ impl WorkerLoop {
                 if !self.commit(&delta, read_through) {
                     break;
                 }
+                // Policies see findings once they are stored, so a rule never names a
+                // finding that a failed commit lost.
+                let ips = std::mem::take(&mut self.finding_ips);
+                if let Some(rules) = &self.rules
+                    && !delta.findings.is_empty()
+                {
+                    rules.observe_findings(&delta.findings, &ips);
+                }
                 self.position = read_through;
                 self.metrics.queued_traces.fetch_sub(uncommitted, Ordering::AcqRel);
                 *self.metrics.pipeline.lock().unwrap_or_else(|p| p.into_inner()) = self.pipeline.counters().clone();
@@ -156,6 +189,9 @@ impl WorkerLoop {
             if last_cleanup.elapsed() >= JOURNAL_CLEANUP_INTERVAL && cleaned_through < self.position {
                 cleaned_through = self.clean_journal(cleaned_through);
                 last_cleanup = Instant::now();
+            }
+            if let Some(drift) = &mut self.drift {
+                drift.reload_if_due(self.store.as_ref());
             }
             if last_risk_refresh.elapsed() >= RISK_REFRESH_INTERVAL {
                 if let Err(error) = self.store.refresh_risk() {

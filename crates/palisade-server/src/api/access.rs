@@ -48,12 +48,31 @@ pub async fn login(
     headers: HeaderMap,
     Json(login): Json<Login>,
 ) -> Result<Response, ApiError> {
-    let client = extensions
+    let signed_in = sign_in(&state, &client_key(&extensions), auth::is_https(&headers), login).await?;
+    with_cookie(Json(signed_in.session), &signed_in.cookie)
+}
+
+/// A started session: the `Set-Cookie` value and what the JSON sign-in route returns.
+pub struct SignedIn {
+    pub cookie: String,
+    pub session: SessionDto,
+}
+
+/// The rate-limiter key of the client address that `ConnectInfo` recorded.
+pub fn client_key(extensions: &Extensions) -> String {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| format!("ip:{}", address.ip()))
-        .unwrap_or_else(|| "ip:unknown".to_string());
+        .unwrap_or_else(|| "ip:unknown".to_string())
+}
+
+/// Checks a user name and password and starts a session, for the JSON route and the
+/// dashboard's sign-in form alike. `client` is the key from [`client_key`]; `https` adds
+/// `Secure` to the cookie. Fails with `TooManyLogins` while the client or the user name
+/// is over `server.max_login_failures_per_minute`, and with `InvalidLogin` otherwise.
+pub async fn sign_in(state: &AppState, client: &str, https: bool, login: Login) -> Result<SignedIn, ApiError> {
     let user_key = format!("user:{}", login.name);
-    let keys = [client.as_str(), user_key.as_str()];
+    let keys = [client, user_key.as_str()];
     if state.login_limiter.blocked(&keys) {
         Metrics::add(&state.metrics.login_failures, 1);
         return Err(ApiError::TooManyLogins);
@@ -84,15 +103,15 @@ pub async fn login(
     };
     tracing::info!(user = %session.user.name, "signed in");
     let max_age = u64::from(state.config.server.session_ttl_hours) * 3600;
-    let cookie = auth::session_cookie(&token, max_age, auth::is_https(&headers));
-    let body = SessionDto {
+    let cookie = auth::session_cookie(&token, max_age, https);
+    let session = SessionDto {
         name: session.user.name,
         role: session.user.role,
         kind: "session",
         csrf_token: Some(session.csrf_token),
         expires_at: Some(format_rfc3339(session.expires_ms)),
     };
-    with_cookie(Json(body), &cookie)
+    Ok(SignedIn { cookie, session })
 }
 
 /// A hash of a random password, verified against when the user does not exist.
@@ -124,13 +143,20 @@ pub async fn logout(
     let Some(token) = auth::session_token(&headers).filter(|_| caller.session) else {
         return Err(ApiError::BadRequest("no session to end: this request was made with an API key".into()));
     };
-    let store = state.store.clone();
-    blocking(move || store.delete_session(&token)).await??;
-    tracing::info!(user = %caller.name, "signed out");
+    end_session(&state, &caller, token).await?;
     with_cookie(axum::http::StatusCode::NO_CONTENT, &auth::expired_session_cookie(auth::is_https(&headers)))
 }
 
-fn with_cookie(body: impl IntoResponse, cookie: &str) -> Result<Response, ApiError> {
+/// Deletes the session of `token`, for the JSON route and the dashboard's sign-out form.
+pub async fn end_session(state: &AppState, caller: &Caller, token: String) -> Result<(), ApiError> {
+    let store = state.store.clone();
+    blocking(move || store.delete_session(&token)).await??;
+    tracing::info!(user = %caller.name, "signed out");
+    Ok(())
+}
+
+/// Adds a `Set-Cookie` header to a response.
+pub fn with_cookie(body: impl IntoResponse, cookie: &str) -> Result<Response, ApiError> {
     let mut response = body.into_response();
     let value = HeaderValue::from_str(cookie).map_err(|e| ApiError::Internal(format!("bad cookie value: {e}")))?;
     response.headers_mut().insert(SET_COOKIE, value);

@@ -10,6 +10,7 @@ use palisade_core::finding::Finding;
 use palisade_core::inventory::{Endpoint, RiskScore, Sample};
 use palisade_core::timestamp::format_rfc3339;
 use palisade_core::{ParamEvidence, Trace};
+use palisade_openapi::stored::SpecMerge;
 use palisade_store::{ActorDetail, EndpointDetail, FieldClass, HostSummary};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -281,6 +282,10 @@ pub struct EndpointDetailDto {
     pub data_classes: Vec<DataClassDto>,
     pub alerts: Vec<AlertDto>,
     pub hourly_counts: Vec<HourDto>,
+    /// The operation of a stored OpenAPI description that covers this endpoint, computed
+    /// when the endpoint is read; `null` when none does.
+    #[serde(default)]
+    pub spec: Option<SpecMerge>,
 }
 
 impl From<&EndpointDetail> for EndpointDetailDto {
@@ -297,6 +302,7 @@ impl From<&EndpointDetail> for EndpointDetailDto {
                 .iter()
                 .map(|(hour, count)| HourDto { hour: format_rfc3339(*hour), count: *count })
                 .collect(),
+            spec: None,
         }
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod access;
 pub mod dto;
+pub mod rules;
+pub mod specs;
 pub mod test_runs;
 
 use axum::extract::{Path, Query, Request, State};
@@ -13,6 +15,7 @@ use axum::{Extension, Json};
 use palisade_core::Section;
 use palisade_core::access::Role;
 use palisade_core::alert::AlertStatus;
+use palisade_core::auth::AuthScheme;
 use palisade_store::{ActorFilter, AlertFilter, EndpointFilter, EndpointSort, FindingFilter};
 use serde::Deserialize;
 
@@ -51,7 +54,7 @@ pub async fn require_admin(State(state): State<AppState>, request: Request, next
     require(state, request, next, Role::Admin, "manage keys and users").await
 }
 
-async fn require(
+pub(crate) async fn require(
     state: AppState,
     mut request: Request,
     next: Next,
@@ -115,6 +118,13 @@ pub struct EndpointQuery {
     pub sort: Option<EndpointSort>,
     pub limit: Option<u32>,
     pub offset: Option<u32>,
+    /// Only endpoints with at least this risk score.
+    pub min_risk: Option<u32>,
+    /// Only endpoints with this data class on a field location not marked as a false
+    /// positive.
+    pub data_class: Option<String>,
+    /// Only endpoints called with this authentication scheme (`none`: without credentials).
+    pub auth: Option<AuthScheme>,
 }
 
 pub async fn endpoints(
@@ -128,6 +138,9 @@ pub async fn endpoints(
         sort: query.sort.unwrap_or_default(),
         limit: query.limit.unwrap_or(0),
         offset: query.offset.unwrap_or(0),
+        min_risk: query.min_risk,
+        data_class: query.data_class.filter(|c| !c.is_empty()),
+        auth: query.auth,
     };
     let store = state.store.clone();
     let limit = match filter.limit {
@@ -147,9 +160,16 @@ pub async fn endpoint(
     let lookup = id.clone();
     let detail = blocking(move || store.endpoint(&lookup)).await??;
     match detail {
-        Some(detail) => Ok(Json(EndpointDetailDto::from(&detail))),
+        Some(detail) => Ok(Json(endpoint_detail(&state, &detail))),
         None => Err(ApiError::NotFound(format!("endpoint {id}"))),
     }
+}
+
+/// An endpoint's detail with the operation of a stored description that covers it.
+fn endpoint_detail(state: &AppState, detail: &palisade_store::EndpointDetail) -> EndpointDetailDto {
+    let mut dto = EndpointDetailDto::from(detail);
+    dto.spec = state.specs.current().merge_for(&detail.endpoint);
+    dto
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -202,7 +222,7 @@ pub async fn lookup(
     })
     .await??;
     match detail {
-        Some(detail) => Ok(Json(EndpointDetailDto::from(&detail))),
+        Some(detail) => Ok(Json(endpoint_detail(&state, &detail))),
         None => Err(ApiError::NotFound(format!("endpoint for {description}"))),
     }
 }
@@ -406,6 +426,6 @@ pub async fn metrics(State(state): State<AppState>) -> ([(axum::http::HeaderName
     ([(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render())
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await.map_err(|e| ApiError::Internal(format!("store task failed: {e}")))
 }
