@@ -1,0 +1,153 @@
+//! `palisade alerts list|show|resolve|ignore|reopen`.
+
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_core::alert::AlertStatus;
+use palisade_server::api::dto::{AlertDto, PageDto};
+use palisade_store::{AlertFilter, Store};
+
+use super::open_existing_store;
+use crate::EXIT_OK;
+use crate::cli::{Cli, OutputFormat};
+use crate::output::{print_json, short_time, table};
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    #[command(subcommand)]
+    pub command: AlertsCommand,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusArg {
+    Open,
+    Resolved,
+    Ignored,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// List alerts, newest first.
+    List {
+        /// Only alerts with this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// Only alerts of this type, such as `sensitive_data_in_response`.
+        #[arg(long = "type")]
+        kind: Option<String>,
+        /// Only alerts of this endpoint id.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Only alerts of this host.
+        #[arg(long)]
+        host: Option<String>,
+        /// Only alerts of this actor id, such as `ip:203.0.113.9`.
+        #[arg(long)]
+        actor: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long, default_value_t = 0)]
+        offset: u32,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Show one alert.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Mark an alert resolved; it opens again if it occurs again.
+    Resolve { id: i64 },
+    /// Ignore an alert; it stays ignored when it occurs again.
+    Ignore { id: i64 },
+    /// Open a resolved or ignored alert again.
+    Reopen { id: i64 },
+}
+
+pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
+    let store = open_existing_store(&cli.data_dir)?;
+    match &args.command {
+        AlertsCommand::List { status, kind, endpoint, host, actor, limit, offset, format } => {
+            let filter = AlertFilter {
+                status: status.map(status_of),
+                kind: kind.clone(),
+                endpoint_id: endpoint.clone(),
+                host: host.clone(),
+                actor: actor.clone(),
+                limit: *limit,
+                offset: *offset,
+            };
+            let page = store.alerts(&filter)?;
+            let items: Vec<AlertDto> = page.items.iter().map(AlertDto::from).collect();
+            match format {
+                OutputFormat::Json => {
+                    print_json(&PageDto { items, total: page.total, limit: *limit, offset: *offset })?
+                }
+                OutputFormat::Table => {
+                    let mut out =
+                        table(&["ID", "STATUS", "SEVERITY", "TYPE", "HOST", "LOCATION", "CLASS", "COUNT", "LAST SEEN"]);
+                    for alert in &items {
+                        out.add_row(vec![
+                            alert.id.to_string(),
+                            alert.status.clone(),
+                            alert.severity.clone(),
+                            alert.kind.clone(),
+                            alert.host.clone().unwrap_or_default(),
+                            alert.location.clone().unwrap_or_default(),
+                            alert.data_class.clone().unwrap_or_default(),
+                            alert.count.to_string(),
+                            short_time(&alert.last_seen),
+                        ]);
+                    }
+                    println!("{out}");
+                    println!("{} of {} alerts", items.len(), page.total);
+                }
+            }
+        }
+        AlertsCommand::Show { id, format } => {
+            let Some(alert) = store.alert(*id)? else {
+                bail!("no alert with id {id}; `palisade alerts list` shows the ids");
+            };
+            let alert = AlertDto::from(&alert);
+            match format {
+                OutputFormat::Json => print_json(&alert)?,
+                OutputFormat::Table => {
+                    println!("alert {} ({}, {}): {}", alert.id, alert.status, alert.severity, alert.description);
+                    println!(
+                        "type {}  endpoint {}  count {}",
+                        alert.kind,
+                        alert.endpoint_id.as_deref().unwrap_or("-"),
+                        alert.count
+                    );
+                    println!(
+                        "first seen {}  last seen {}",
+                        short_time(&alert.first_seen),
+                        short_time(&alert.last_seen)
+                    );
+                }
+            }
+        }
+        AlertsCommand::Resolve { id } => change(&store, *id, AlertStatus::Resolved)?,
+        AlertsCommand::Ignore { id } => change(&store, *id, AlertStatus::Ignored)?,
+        AlertsCommand::Reopen { id } => change(&store, *id, AlertStatus::Open)?,
+    }
+    Ok(EXIT_OK)
+}
+
+fn change(store: &dyn Store, id: i64, status: AlertStatus) -> Result<()> {
+    match store.set_alert_status(id, status)? {
+        Some(alert) => {
+            println!("Alert {} is {}.", alert.id, alert.status);
+            Ok(())
+        }
+        None => bail!("no alert with id {id}; `palisade alerts list` shows the ids"),
+    }
+}
+
+fn status_of(status: StatusArg) -> AlertStatus {
+    match status {
+        StatusArg::Open => AlertStatus::Open,
+        StatusArg::Resolved => AlertStatus::Resolved,
+        StatusArg::Ignored => AlertStatus::Ignored,
+    }
+}
