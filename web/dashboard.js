@@ -62,9 +62,6 @@
         pre.querySelector('code').textContent = JSON.stringify(result.data, null, 2);
         pre.hidden = false;
         show(status, '');
-      } else if (result.status === 404 || result.status === 405) {
-        show(status, 'OpenAPI fragments come from GET /api/v1/endpoints/{id}/openapi, which this server does not ' +
-          'serve yet. `palisade spec export` writes the whole inventory as OpenAPI 3.1.');
       } else {
         show(status, errorMessage(result));
       }
@@ -90,7 +87,9 @@
       show(status, items.length ? '' : 'No specs uploaded yet.');
       list.replaceChildren(...items.map((spec) => {
         const item = document.createElement('li');
-        item.textContent = [spec.title || spec.name || spec.id, spec.version, spec.host].filter(Boolean).join(' · ');
+        const hosts = (spec.hosts || []).join(', ') || 'any host';
+        item.textContent = ['#' + spec.id, spec.title, spec.version, hosts, spec.operations + ' operations']
+          .filter(Boolean).join(' · ');
         return item;
       }));
     }).catch(() => show(status, 'The spec list could not be loaded.'));

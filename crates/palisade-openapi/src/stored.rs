@@ -13,6 +13,7 @@ use palisade_core::Trace;
 use palisade_core::inventory::Endpoint;
 use palisade_store::{EndpointFilter, Store, StoreError, StoredSpec};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::export::{EndpointExport, ExportSettings, export_with};
 use crate::import::{SourceFormat, import};
@@ -178,6 +179,23 @@ pub fn export_host(store: &dyn Store, host: &str, samples: u32) -> Result<Option
     let mut text = serde_json::to_string_pretty(&document).map_err(|e| StoreError::Invalid(e.to_string()))?;
     text.push('\n');
     Ok(Some(text))
+}
+
+/// Reconstructs an OpenAPI 3.1 description holding only the endpoint `endpoint_id`, for
+/// the endpoint's page; `None` when there is no such endpoint.
+pub fn export_endpoint(store: &dyn Store, endpoint_id: &str, samples: u32) -> Result<Option<Value>, StoreError> {
+    let Some(detail) = store.endpoint(endpoint_id)? else {
+        return Ok(None);
+    };
+    let traces: Vec<Trace> = store
+        .samples(endpoint_id, samples)?
+        .iter()
+        .filter_map(|sample| postcard::from_bytes(&sample.trace).ok())
+        .collect();
+    let host = detail.endpoint.host.clone();
+    let endpoints = [EndpointExport::from_detail(detail, traces)];
+    let settings = ExportSettings { max_samples_per_operation: samples as usize, ..ExportSettings::default() };
+    Ok(Some(export_with(&host, &endpoints, &settings)))
 }
 
 /// A documented operation without recent traffic.

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/endpoints/lookup", get(api::lookup))
         .route("/api/v1/endpoints/{id}", get(api::endpoint))
         .route("/api/v1/endpoints/{id}/samples", get(api::samples))
+        .route("/api/v1/endpoints/{id}/openapi", get(api::specs::endpoint_fragment))
         .route("/api/v1/alerts", get(api::alerts))
         .route("/api/v1/alerts/{id}", get(api::alert))
         .route("/api/v1/findings", get(api::findings))

@@ -171,6 +171,24 @@ async fn host_export_route_returns_json() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoint_fragment_holds_only_that_endpoint() {
+    let server = TestServer::start().await;
+    send_traces(
+        &server,
+        vec![trace("GET", "/v1/items/1", 200, "{\"id\":1}"), trace("GET", "/v1/orders/7", 200, "{\"id\":7}")],
+    )
+    .await;
+    let endpoint =
+        server.get_json("/api/v1/endpoints/lookup?method=GET&host=shop.example.com&path=/v1/items/1").await;
+    let id = endpoint["id"].as_str().unwrap().to_string();
+
+    let fragment = server.get_json(&format!("/api/v1/endpoints/{id}/openapi")).await;
+    let paths: Vec<&String> = fragment["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(paths, vec!["/v1/items/{itemId}"], "{fragment}");
+    assert_eq!(server.get("/api/v1/endpoints/nope/openapi", Some(&server.admin)).await.status(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drift_alert_for_undocumented_status_only() {
     let server = TestServer::start().await;
     import_spec(&server, SHOP_SPEC).await;

@@ -153,6 +153,23 @@ pub async fn show(
     Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response())
 }
 
+/// `GET /api/v1/endpoints/{id}/openapi`: an OpenAPI 3.1 description holding only this
+/// endpoint, reconstructed from the inventory as `GET /api/v1/specs/{host}` does for a
+/// whole host.
+pub async fn endpoint_fragment(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<ExportQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let store = state.store.clone();
+    let samples = query.samples.unwrap_or(DEFAULT_EXPORT_SAMPLES).min(MAX_EXPORT_SAMPLES);
+    let lookup = id.clone();
+    match blocking(move || stored::export_endpoint(store.as_ref(), &lookup, samples)).await?? {
+        Some(document) => Ok(Json(document)),
+        None => Err(ApiError::NotFound(format!("endpoint {id}"))),
+    }
+}
+
 /// `DELETE /api/v1/specs/{id}`. Endpoints the description covered are no longer merged
 /// into its operations, and traffic is no longer checked against it.
 pub async fn delete(

@@ -100,7 +100,7 @@ async fn render(
     Ok((status, to_html(page.render(content))).into_response())
 }
 
-/// The reason `form` was rejected, when it was.
+/// Returns why `form` was rejected, if it was.
 fn rejection(extra: &Extra, form: Rejected) -> Option<&str> {
     extra.rejected.as_ref().filter(|(rejected, _)| *rejected == form).map(|(_, message)| message.as_str())
 }
