@@ -265,8 +265,10 @@ impl Config {
 
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let config: Config = serde_saphyr::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: origin.to_string(), message: e.to_string() })?;
+        let config: Config = serde_saphyr::from_str(text).map_err(|e| ConfigError::Parse {
+            path: origin.to_string(),
+            message: yaml_message(&e.to_string(), origin),
+        })?;
         if config.version != CONFIG_VERSION {
             return Err(ConfigError::Version { path: origin.to_string(), found: config.version });
         }
@@ -321,6 +323,13 @@ impl Config {
             behaviour: self.behaviour.clone(),
         })
     }
+}
+
+/// Rewrites a YAML parser message for a configuration error: without the parser's own
+/// `error: ` prefix, and with the file name where the snippet names `<input>`.
+fn yaml_message(message: &str, origin: &str) -> String {
+    let message = message.strip_prefix("error: ").unwrap_or(message);
+    message.replace("--> <input>:", &format!("--> {origin}:"))
 }
 
 #[cfg(test)]

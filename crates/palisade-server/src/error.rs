@@ -23,7 +23,7 @@ pub enum ApiError {
     TooManyLogins,
     #[error("missing or wrong CSRF token: send the session's token in the X-CSRF-Token header")]
     CsrfMismatch,
-    #[error("this key's role ({role}) may not {action}")]
+    #[error("the role {role} may not {action}")]
     Forbidden { role: String, action: &'static str },
     #[error("{0}")]
     BadRequest(String),

@@ -123,7 +123,7 @@ pub fn router(state: AppState) -> Router {
             Router::new()
                 .route("/api/v1/specs", post(api::specs::create))
                 .route("/api/v1/specs/{key}", delete(api::specs::delete))
-                .route_layer(middleware::from_fn_with_state(state.clone(), api::require_analyst)),
+                .route_layer(middleware::from_fn_with_state(state.clone(), api::require_spec_editor)),
         );
 
     Router::new()

@@ -55,7 +55,9 @@ fn init_logging(cli: &Cli) {
 
     let default_level = if matches!(cli.command, Command::Serve(_) | Command::Proxy(_)) { "info" } else { "warn" };
     let filter = EnvFilter::try_from_env("PALISADE_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only on a terminal: logs redirected to a file stay plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     if cli.log_format == cli::LogFormat::Json {
         builder.json().init();
     } else {

@@ -33,7 +33,7 @@ fn ingest_reads_pcap_and_pcapng() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{name}: {stderr}");
-        assert!(stdout.contains("Imported 9 traces from 1 files"), "{name}: {stdout}");
+        assert!(stdout.contains("Imported 9 traces from 1 file"), "{name}: {stdout}");
         assert!(stderr.contains("9 traces (0 without response)"), "{name}: {stderr}");
     }
 }

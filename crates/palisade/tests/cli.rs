@@ -56,7 +56,7 @@ fn chromium_har_builds_the_expected_inventory() {
     let har = fixtures().join("har/shop-chromium.har");
     let output = palisade(dir.path(), &["ingest", "--quiet", har.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
-    assert!(stdout(&output).contains("Imported 14 traces from 1 files"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("Imported 14 traces from 1 file"), "{}", stdout(&output));
 
     let host = "127.0.0.1:5080";
     let expected: Vec<String> = [
@@ -133,7 +133,7 @@ fn keploy_recordings_import() {
     let output = palisade(dir.path(), &["ingest", "--quiet", recordings.to_str().unwrap()]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("Imported 3 traces from 4 files"), "{}", stdout(&output));
-    assert!(stdout(&output).contains("1 files skipped as not HTTP"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("1 file skipped as not HTTP"), "{}", stdout(&output));
     assert_eq!(templates(dir.path()), vec!["POST localhost:8090 /notes", "GET localhost:8090 /notes/{noteId}"]);
 
     let note = json(dir.path(), &["endpoints", "show", "GET localhost:8090 /notes/41", "--format", "json"]);

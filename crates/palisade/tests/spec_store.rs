@@ -193,3 +193,45 @@ async fn server_and_cli_share_specs_and_exports() {
 
     server.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingest_sends_a_har_to_a_running_server() {
+    palisade_server::webhooks::install_crypto_provider();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    let server = palisade_server::start(config, DataDir::open(dir.path(), true).unwrap()).await.unwrap();
+    let admin = server.first_run_keys.iter().find(|(k, _)| k.role.as_str() == "admin").unwrap().1.clone();
+    let ingest = server.first_run_keys.iter().find(|(k, _)| k.role.as_str() == "ingest").unwrap().1.clone();
+    let base = format!("http://{}", server.local_addr);
+
+    let har = repository().join("tests/fixtures/har/shop-chromium.har");
+    let client_dir = tempfile::tempdir().unwrap();
+    let args = ["ingest", "--quiet", "--server", &base, "--key", &ingest, har.to_str().unwrap()];
+    let output = tokio::task::spawn_blocking({
+        let dir = client_dir.path().to_path_buf();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            palisade(&dir, &args)
+        }
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("14 traces"), "{}", stdout(&output));
+
+    let client = reqwest::Client::new();
+    settle(&client, &base, &admin).await;
+    let hosts: Value = client
+        .get(format!("{base}/api/v1/hosts"))
+        .header("authorization", format!("Bearer {admin}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hosts["items"][0]["host"], "127.0.0.1:5080", "{hosts}");
+    server.shutdown().await.unwrap();
+}

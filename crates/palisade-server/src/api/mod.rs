@@ -49,6 +49,15 @@ pub async fn require_analyst(
     require(state, request, next, Role::Analyst, "change alerts or data classes").await
 }
 
+/// Lets analysts and admins through to store and delete OpenAPI descriptions.
+pub async fn require_spec_editor(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    require(state, request, next, Role::Analyst, "change OpenAPI descriptions").await
+}
+
 /// Lets admins through: they manage keys, users and configuration.
 pub async fn require_admin(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
     require(state, request, next, Role::Admin, "manage keys and users").await

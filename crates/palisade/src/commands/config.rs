@@ -33,7 +33,10 @@ pub struct CheckArgs {
 pub fn run(args: &ConfigArgs) -> Result<u8> {
     match &args.command {
         ConfigCommand::Defaults => {
-            let text = serde_saphyr::to_string(&Config::default()).context("cannot write the default configuration")?;
+            // The `proxy:` section is optional; it is printed with its defaults so every
+            // setting is listed.
+            let config = Config { proxy: Some(Default::default()), ..Config::default() };
+            let text = serde_saphyr::to_string(&config).context("cannot write the default configuration")?;
             print!("{text}");
         }
         ConfigCommand::Check(check) => {

@@ -11,7 +11,7 @@ use crate::cli::{
     Cli, EndpointListArgs, EndpointShowArgs, EndpointsArgs, EndpointsCommand, FalsePositiveArgs, OutputFormat,
     SortOrder,
 };
-use crate::output::{print_json, short_time, table};
+use crate::output::{count, print_json, short_time, table};
 
 pub fn run(cli: &Cli, args: &EndpointsArgs) -> Result<u8> {
     let store = open_existing_store(&cli.data_dir)?;
@@ -64,7 +64,7 @@ fn run_list(store: &SqliteStore, args: &EndpointListArgs) -> Result<u8> {
             if shown < page.total {
                 println!("{shown} of {} endpoints; use --offset {} for more", page.total, args.offset as u64 + shown);
             } else {
-                println!("{} endpoints", page.total);
+                println!("{}", count(page.total, "endpoint"));
             }
         }
     }
@@ -152,9 +152,9 @@ fn print_detail(detail: &EndpointDetailDto) {
     }
     let auth: Vec<String> = detail.auth.requests.iter().map(|(scheme, n)| format!("{scheme} {n}")).collect();
     println!(
-        "\nAuthentication: {} ({} unauthenticated requests succeeded)",
+        "\nAuthentication: {} ({} succeeded)",
         if auth.is_empty() { "not observed".to_string() } else { auth.join(", ") },
-        detail.auth.unauthenticated_success
+        count(detail.auth.unauthenticated_success, "unauthenticated request")
     );
 
     if !endpoint.parameters.is_empty() {

@@ -19,6 +19,7 @@ use palisade_store::Store;
 
 use super::load_config;
 use crate::cli::{Cli, IngestArgs, InputFormat};
+use crate::output::count;
 use crate::{EXIT_INPUT_ERROR, EXIT_OK};
 
 /// Largest file read whole (JSON documents, Keploy YAML); HAR and JSON Lines files are
@@ -308,8 +309,12 @@ fn print_report(report: &Report, sink: &Sink, files: usize) {
         Sink::Remote(remote) => remote.url.clone(),
     };
     println!(
-        "Imported {} traces from {files} files into {destination} ({} rejected, {} files skipped as not HTTP, {} files failed).",
-        report.imported, report.rejected, report.skipped_files, report.failed_files
+        "Imported {} from {} into {destination} ({} rejected, {} skipped as not HTTP, {} failed).",
+        count(report.imported, "trace"),
+        count(files as u64, "file"),
+        report.rejected,
+        count(report.skipped_files, "file"),
+        count(report.failed_files, "file")
     );
     if let (Some(counters), Sink::Local { store, .. }) = (&report.counters, sink) {
         let skipped = counters.skipped_host_blocked
@@ -322,8 +327,9 @@ fn print_report(report: &Report, sink: &Sink, files: usize) {
         if let Ok(hosts) = store.hosts() {
             let endpoints: u64 = hosts.iter().map(|h| h.endpoints).sum();
             println!(
-                "The inventory holds {endpoints} endpoints on {} hosts: `palisade endpoints list` shows them.",
-                hosts.len()
+                "The inventory holds {} on {}: `palisade endpoints list` shows them.",
+                count(endpoints, "endpoint"),
+                count(hosts.len() as u64, "host")
             );
         }
     }
@@ -384,7 +390,8 @@ impl RemoteSink {
                 .header("authorization", format!("Bearer {}", self.key))
                 .header("content-type", "application/json")
                 .body(body.clone());
-            let response = self.runtime.block_on(request.send());
+            // `send` sets up its timeout on the runtime, so it must run inside it.
+            let response = self.runtime.block_on(async { request.send().await });
             let wait = match response {
                 Ok(response) if response.status().is_success() => return Ok(()),
                 Ok(response) if response.status().as_u16() == 429 && attempt < MAX_SEND_ATTEMPTS => {

@@ -17,7 +17,7 @@ use palisade_store::{Store, StoredSpec};
 use super::{load_config, open_existing_store};
 use crate::EXIT_OK;
 use crate::cli::{Cli, OutputFormat};
-use crate::output::{print_json, table};
+use crate::output::{count, print_json, table};
 
 /// Exit code of `spec diff` when the new description breaks clients of the old one.
 const EXIT_BREAKING: u8 = 1;
@@ -194,7 +194,7 @@ fn run_list(cli: &Cli, args: &ListArgs) -> Result<u8> {
         ]);
     }
     println!("{out}");
-    println!("{} descriptions", specs.len());
+    println!("{}", count(specs.len() as u64, "description"));
     Ok(EXIT_OK)
 }
 

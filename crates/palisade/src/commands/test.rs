@@ -133,18 +133,7 @@ pub struct GenerateArgs {
     pub out: Option<PathBuf>,
 }
 
-/// Writes to standard output; a reader that closed the pipe early (`| head`) is not an
-/// error.
-pub fn write_stdout(text: &str) -> Result<()> {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
-        Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(error).context("cannot write to standard output")
-        }
-        _ => Ok(()),
-    }
-}
+pub use crate::output::write_stdout;
 
 pub fn run(cli: &Cli, args: &TestArgs) -> Result<u8> {
     match &args.command {
