@@ -178,8 +178,7 @@ async fn endpoint_fragment_holds_only_that_endpoint() {
         vec![trace("GET", "/v1/items/1", 200, "{\"id\":1}"), trace("GET", "/v1/orders/7", 200, "{\"id\":7}")],
     )
     .await;
-    let endpoint =
-        server.get_json("/api/v1/endpoints/lookup?method=GET&host=shop.example.com&path=/v1/items/1").await;
+    let endpoint = server.get_json("/api/v1/endpoints/lookup?method=GET&host=shop.example.com&path=/v1/items/1").await;
     let id = endpoint["id"].as_str().unwrap().to_string();
 
     let fragment = server.get_json(&format!("/api/v1/endpoints/{id}/openapi")).await;
