@@ -78,7 +78,13 @@ const [outDir, ...files] = process.argv.slice(2);
   }
 })();
 JS
-    NODE_PATH="$work/npm/node_modules" node "$work/npm/convert.js" "$work/har-to-openapi" "$work"/har/*.har
+    # One process per file with a time limit: on some inputs the tool does not finish.
+    for har in "$work"/har/*.har; do
+        if ! NODE_PATH="$work/npm/node_modules" timeout "${TOOL_TIMEOUT_SECS:-120}" \
+            node "$work/npm/convert.js" "$work/har-to-openapi" "$har"; then
+            echo "har-to-openapi failed or timed out after ${TOOL_TIMEOUT_SECS:-120} s on $(basename "$har" .har)"
+        fi
+    done
     tools+=(--tool "har-to-openapi=$work/har-to-openapi")
 else
     echo "har-to-openapi could not be installed; left out: $(tail -3 "$work/npm.log")"
