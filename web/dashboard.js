@@ -4,6 +4,8 @@
 'use strict';
 
 (function () {
+  /** Columns from which a data table is stacked into cards on narrow screens. */
+  const STACKED_TABLE_MIN_COLUMNS = 4;
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrf = csrfMeta ? csrfMeta.content : '';
 
@@ -33,6 +35,27 @@
     if (!element) return;
     element.textContent = text;
     element.hidden = !text;
+  }
+
+  // Wide tables become one card per row on phones (see `table.stack` in dashboard.css).
+  // Each cell gets its column's heading as a label, and explicit roles keep the table
+  // structure for screen readers once the cells are no longer laid out as a table.
+  for (const table of document.querySelectorAll('table.data')) {
+    const headings = table.tHead ? [...table.tHead.rows[0].cells].map((cell) => cell.textContent.trim()) : [];
+    if (headings.length < STACKED_TABLE_MIN_COLUMNS) continue;
+    table.classList.add('stack');
+    table.setAttribute('role', 'table');
+    for (const row of table.rows) {
+      row.setAttribute('role', 'row');
+      [...row.cells].forEach((cell, index) => {
+        if (row.parentElement === table.tHead) {
+          cell.setAttribute('role', 'columnheader');
+          return;
+        }
+        cell.setAttribute('role', cell.tagName === 'TH' ? 'rowheader' : 'cell');
+        if (headings[index]) cell.dataset.label = headings[index];
+      });
+    }
   }
 
   // Forms that ask before they post.
@@ -186,6 +209,15 @@
         rule = buildRule();
       } catch (e) {
         show(formError, 'The condition groups are not valid JSON: ' + e.message);
+        formError.focus();
+        return;
+      }
+      // An empty condition list matches every request, so a block rule without a value
+      // would reject all traffic: ask before saving one.
+      if (Array.isArray(rule.conditions) && rule.conditions.length === 0 &&
+          !window.confirm('This rule has no condition, so it matches every request. Save it anyway?')) {
+        show(formError, 'Not saved: the rule has no condition. Fill in a value or condition groups.');
+        formError.focus();
         return;
       }
       const answer = await api(ruleForm.dataset.method, ruleForm.dataset.url, rule);

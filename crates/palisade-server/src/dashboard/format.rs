@@ -112,9 +112,14 @@ pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
     serializer.finish()
 }
 
+/// Characters escaped in a path segment: all but the unreserved ones of RFC 3986, so an
+/// id such as `no-admin_1.2` stays readable in the address bar.
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
 /// Percent-encodes one path segment, such as an actor id in `/actors/{id}`.
 pub fn path_segment(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
 }
 
 #[cfg(test)]
@@ -143,6 +148,19 @@ mod tests {
         let query =
             query_string(&[("search", Some("a b")), ("host", Some("")), ("sort", None), ("method", Some("GET"))]);
         assert_eq!(query, "search=a+b&method=GET");
+    }
+
+    #[test]
+    fn path_segments_keep_unreserved_characters() {
+        let cases = [
+            ("no-admin_1.2~x", "no-admin_1.2~x"),
+            ("ip:203.0.113.9", "ip%3A203.0.113.9"),
+            ("a/b c", "a%2Fb%20c"),
+            ("é", "%C3%A9"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(path_segment(text), expected, "{text}");
+        }
     }
 
     #[test]

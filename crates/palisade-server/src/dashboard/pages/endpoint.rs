@@ -82,7 +82,7 @@ fn content(detail: &EndpointDetail, samples: &[Sample], caller: &Caller) -> Mark
                     p class="muted" { "Nothing adds to this endpoint's risk." }
                 } @else {
                     div class="table-wrap" {
-                        table {
+                        table class="data" {
                             thead { tr { th scope="col" { "Factor" } th scope="col" class="num" { "Points" } th scope="col" { "Why" } } }
                             tbody {
                                 @for factor in &endpoint.risk.factors {
@@ -190,14 +190,18 @@ fn parameters(detail: &EndpointDetail) -> Markup {
     let parameters: Vec<ParameterDto> = detail.endpoint.params.iter().map(ParameterDto::from).collect();
     html! {
         p class="muted small" {
-            (count(detail.endpoint.raw_count)) " distinct path shapes were merged into "
+            @if detail.endpoint.raw_count == 1 {
+                "1 distinct path shape was merged into "
+            } @else {
+                (count(detail.endpoint.raw_count)) " distinct path shapes were merged into "
+            }
             code { (detail.endpoint.template) } "."
         }
         @if parameters.is_empty() {
             p class="muted" { "The template has no parameters: every segment is literal." }
         } @else {
             div class="table-wrap" {
-                table {
+                table class="data" {
                     thead {
                         tr {
                             th scope="col" { "Parameter" } th scope="col" class="num" { "Segment" } th scope="col" { "Rule" }
