@@ -17,8 +17,10 @@ use crate::document::Document;
 use crate::drift::schema_type;
 use crate::model::{MediaSchema, Operation, ParamLocation, ParamStyle, SchemaRef};
 
-/// Characters escaped in a generated path segment.
-const SEGMENT: &AsciiSet = &CONTROLS
+/// Characters escaped in a generated path segment: the controls, the characters RFC 3986
+/// does not allow in a segment, and `%` itself. `:`, `@` and the sub-delimiters stay as
+/// they are, as HTTP clients send them.
+pub const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')

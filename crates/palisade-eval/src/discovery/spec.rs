@@ -247,23 +247,7 @@ fn normalize_base_path(path: &str) -> String {
     out
 }
 
-/// Names of the parameters a path template uses, as `{name}`, in order and without
-/// repeats. The RFC 6570 operators `+`, `#` and the explode marker `*` are dropped.
-pub fn template_param_names(path: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let mut rest = path;
-    while let Some(start) = rest.find('{') {
-        let Some(length) = rest[start..].find('}') else {
-            break;
-        };
-        let name = rest[start + 1..start + length].trim_start_matches(['+', '#']).trim_end_matches('*');
-        if !name.is_empty() && !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
-        rest = &rest[start + length + 1..];
-    }
-    names
-}
+pub use palisade_openapi::import::template_param_names;
 
 /// Follows local `$ref`s in one description and counts those it cannot follow.
 struct Resolver<'a> {

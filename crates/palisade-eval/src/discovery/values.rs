@@ -6,32 +6,12 @@
 //! never from what the discovery algorithm would find easy or hard.
 
 use fastrand::Rng;
-use percent_encoding::{AsciiSet, CONTROLS, percent_decode_str, utf8_percent_encode};
+use palisade_openapi::synth::SEGMENT;
+use percent_encoding::{percent_decode_str, utf8_percent_encode};
 use regex::Regex;
 
 use super::pattern::PatternGenerator;
 use super::spec::PathParam;
-
-/// Characters escaped in a path segment: the controls, the characters RFC 3986 does not
-/// allow in a segment, and `%` itself. `:`, `@` and the sub-delimiters stay as they are,
-/// as HTTP clients send them.
-const SEGMENT: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'/')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
 
 /// Tries at generating a value from a `pattern` before falling back to the name-based one.
 const PATTERN_ATTEMPTS: usize = 5;
