@@ -160,7 +160,7 @@ struct MetloSensitiveDataEntry {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MetloSensitiveDataMap(pub Vec<MetloSensitiveData>);
 
-/// Writes the map back the way Metlo's YAML holds it, so a printed configuration loads
+/// Writes the map back in the shape of Metlo's YAML, so a printed configuration loads
 /// again.
 impl Serialize for MetloSensitiveDataMap {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
