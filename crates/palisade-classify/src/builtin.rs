@@ -167,6 +167,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn data_classes_page_lists_every_builtin() {
+        let page = include_str!("../../../docs/data-classes.md");
+        for def in BUILTINS {
+            let row = format!("| `{}` | {} |", def.id, def.name);
+            assert!(page.contains(&row), "docs/data-classes.md has no row for {}", def.id);
+        }
+    }
+
+    #[test]
     fn builtin_ids_are_unique_snake_case() {
         let mut seen = std::collections::HashSet::new();
         for def in BUILTINS {

@@ -202,44 +202,24 @@ impl Default for OpenApiSettings {
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read configuration file {path}: {source}")]
-    Read {
-        path: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("cannot read configuration file {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
     #[error("invalid configuration file {path}: {message}")]
     Parse { path: String, message: String },
     #[error(
         "invalid configuration file {path}: version {found} is not supported; this build reads version {CONFIG_VERSION}"
     )]
     Version { path: String, found: u32 },
-    #[error("invalid configuration file {path}: {source}")]
-    Rules {
-        path: String,
-        #[source]
-        source: palisade_analyze::ConfigError,
-    },
-    #[error("invalid configuration file {path}: {source}")]
-    Classes {
-        path: String,
-        #[source]
-        source: palisade_classify::ConfigError,
-    },
-    #[error("invalid configuration file {path}: {source}")]
-    Detection {
-        path: String,
-        #[source]
-        source: palisade_detect::ConfigError,
-    },
+    #[error("invalid configuration file {path}: {cause}")]
+    Rules { path: String, cause: palisade_analyze::ConfigError },
+    #[error("invalid configuration file {path}: {cause}")]
+    Classes { path: String, cause: palisade_classify::ConfigError },
+    #[error("invalid configuration file {path}: {cause}")]
+    Detection { path: String, cause: palisade_detect::ConfigError },
     #[error("invalid configuration file {path}: {message}")]
     Webhook { path: String, message: String },
-    #[error("invalid configuration file {path}: blocking: {source}")]
-    Policies {
-        path: String,
-        #[source]
-        source: palisade_proxy::policy::PolicyError,
-    },
+    #[error("invalid configuration file {path}: blocking: {cause}")]
+    Policies { path: String, cause: palisade_proxy::policy::PolicyError },
 }
 
 /// Problems found while building the pipeline from a configuration.
@@ -258,8 +238,7 @@ impl Config {
     /// carry the line and column.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: display.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read { path: display.clone(), cause })?;
         Self::parse(&text, &display)
     }
 
@@ -279,13 +258,17 @@ impl Config {
             }
         }
         if let Err(source) = config.blocking.validate() {
-            return Err(ConfigError::Policies { path: origin.to_string(), source });
+            return Err(ConfigError::Policies { path: origin.to_string(), cause: source });
         }
         match config.pipeline(&[]) {
             Ok(_) => Ok(config),
-            Err(PipelineError::Rules(source)) => Err(ConfigError::Rules { path: origin.to_string(), source }),
-            Err(PipelineError::Classes(source)) => Err(ConfigError::Classes { path: origin.to_string(), source }),
-            Err(PipelineError::Detection(source)) => Err(ConfigError::Detection { path: origin.to_string(), source }),
+            Err(PipelineError::Rules(source)) => Err(ConfigError::Rules { path: origin.to_string(), cause: source }),
+            Err(PipelineError::Classes(source)) => {
+                Err(ConfigError::Classes { path: origin.to_string(), cause: source })
+            }
+            Err(PipelineError::Detection(source)) => {
+                Err(ConfigError::Detection { path: origin.to_string(), cause: source })
+            }
         }
     }
 
