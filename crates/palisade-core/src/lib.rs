@@ -9,6 +9,7 @@ pub mod field;
 pub mod finding;
 pub mod host;
 pub mod inventory;
+pub mod json_key;
 pub mod limits;
 pub mod path;
 pub mod severity;

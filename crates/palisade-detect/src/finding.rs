@@ -226,23 +226,7 @@ impl fmt::Display for Location {
 ///   a comment, or a two-level `../` traversal. Rare in benign traffic but possible.
 /// - `Low`: a weak signal worth recording but not blocking on, such as a scripting-tool
 ///   user agent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    Low,
-    Medium,
-    High,
-}
-
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
+pub use palisade_core::finding::Confidence;
 
 /// One detection in one request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,6 @@
 //! Connects Palisade's signature detector to the pipeline's attack stage.
 
 use palisade_analyze::detect::{AttackDetector, AttackHit};
-use palisade_core::finding::Confidence;
 use palisade_core::{Severity, Trace};
 use palisade_detect::{AttackClass, Detector};
 
@@ -29,11 +28,7 @@ impl AttackDetector for SignatureDetector {
                     .trim_end()
                     .to_string(),
                 evidence: finding.evidence,
-                confidence: match finding.confidence {
-                    palisade_detect::Confidence::Low => Confidence::Low,
-                    palisade_detect::Confidence::Medium => Confidence::Medium,
-                    palisade_detect::Confidence::High => Confidence::High,
-                },
+                confidence: finding.confidence,
                 severity: severity_of(finding.class),
                 injection: is_injection(finding.class),
             })

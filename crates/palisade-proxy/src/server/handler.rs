@@ -10,7 +10,6 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use palisade_core::finding::Confidence;
 
 use super::body::{self, Capture, ClientBodyState, ForwardBody, Prefix, ProxyBody, ReadError, ResponseBody};
 use super::headers::{self, FramingError};
@@ -269,8 +268,8 @@ impl Exchange<'_> {
             let strongest = inspection
                 .findings
                 .iter()
-                .filter(|finding| confidence_rank(finding.confidence) >= settings.min_confidence as u8)
-                .max_by_key(|finding| confidence_rank(finding.confidence));
+                .filter(|finding| finding.confidence >= settings.min_confidence)
+                .max_by_key(|finding| finding.confidence);
             if let Some(finding) = strongest {
                 let rule: Arc<str> = Arc::from(format!("detect:{}", finding.rule_id));
                 let block = settings.mode == Mode::Block;
@@ -446,16 +445,6 @@ fn uppercase(method: &str) -> Cow<'_, str> {
 /// `text` cut to 64 characters for a log line.
 fn short(text: &str) -> String {
     palisade_core::trace::truncate_for_message(text)
-}
-
-/// Maps the confidence of an inline detection finding to the value of the matching
-/// [`Confidence`] as `u8`.
-fn confidence_rank(confidence: palisade_detect::Confidence) -> u8 {
-    match confidence {
-        palisade_detect::Confidence::Low => Confidence::Low as u8,
-        palisade_detect::Confidence::Medium => Confidence::Medium as u8,
-        palisade_detect::Confidence::High => Confidence::High as u8,
-    }
 }
 
 /// Joins the error and its sources with `: `.
