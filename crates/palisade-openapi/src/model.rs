@@ -22,7 +22,7 @@ pub struct ApiSpec {
     /// to their defaults and enum values) or Swagger's `host`. Empty when every server URL
     /// is relative: the description then applies to any host.
     pub hosts: Vec<String>,
-    /// Path prefixes before the `paths` keys, such as `/v1`; `""` for the root.
+    /// Path prefixes before the `paths` keys, such as `/v1`, or `""` for the root.
     pub base_paths: Vec<String>,
     /// Operations sorted by path, then in the method order of [`crate::import::METHODS`].
     pub operations: Vec<Operation>,
@@ -39,8 +39,8 @@ pub struct Operation {
     pub path_template: String,
     pub operation_id: Option<String>,
     pub deprecated: bool,
-    /// Path-level and operation-level parameters merged; the operation's win on the same
-    /// name and location. Swagger `body` and `formData` parameters are in
+    /// Path-level and operation-level parameters merged. The operation's parameters win on
+    /// the same name and location. Swagger `body` and `formData` parameters are in
     /// [`Operation::request_body`] instead.
     pub parameters: Vec<Parameter>,
     pub request_body: Option<RequestBody>,
@@ -51,7 +51,7 @@ pub struct Operation {
     pub(crate) document: Arc<Document>,
 }
 
-/// Where a parameter is sent.
+/// Location of a parameter in the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamLocation {
@@ -82,7 +82,7 @@ impl ParamLocation {
     }
 }
 
-/// How an array or object parameter is written in a query string or header.
+/// Serialization of an array or object parameter in a query string or header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ParamStyle {
@@ -103,8 +103,8 @@ pub struct Parameter {
     pub required: bool,
     pub deprecated: bool,
     pub style: ParamStyle,
-    /// The parameter's schema; for Swagger 2.0 the parameter object itself, which holds
-    /// `type`, `format`, `items` and the rest.
+    /// The parameter's schema. For Swagger 2.0 this is the parameter object itself, which
+    /// contains `type`, `format`, `items` and the rest.
     pub schema: Option<SchemaRef>,
     /// Pointer of the parameter object, after following its `$ref`.
     pub pointer: String,
@@ -128,7 +128,7 @@ impl SchemaRef {
         Self { pointer, built: Some(Arc::new(value)) }
     }
 
-    /// The schema value, with a top-level `$ref` not followed.
+    /// Returns the schema value, without following a top-level `$ref`.
     pub fn value<'a>(&'a self, document: &'a Document) -> Option<&'a Value> {
         match &self.built {
             Some(value) => Some(value),
@@ -186,14 +186,14 @@ impl ApiSpec {
         &self.document
     }
 
-    /// The description as compact JSON, for storing it; [`crate::import::import`] reads
-    /// it back to the same model.
+    /// Serializes the description as compact JSON for storage. [`crate::import::import`]
+    /// reads it back to the same model.
     pub fn to_json_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self.document.root()).unwrap_or_default()
     }
 
-    /// The normalized model as JSON: every operation with its parameters, bodies and
-    /// responses, each schema as its pointer and raw value (references not followed).
+    /// Serializes the normalized model as JSON: every operation with its parameters, bodies
+    /// and responses, and each schema as its pointer and raw value (references not followed).
     pub fn to_model_json(&self) -> Value {
         let operations: Vec<Value> = self.operations.iter().map(|op| op.to_model_json()).collect();
         serde_json::json!({
@@ -217,8 +217,8 @@ impl Operation {
         format!("{} {}", self.method, self.path_template)
     }
 
-    /// The response documented for `status`: the exact code, else its range (`2XX`), else
-    /// `default`.
+    /// Finds the response documented for `status`: the exact code, else its range (`2XX`),
+    /// else `default`.
     pub fn response_for(&self, status: u16) -> Option<&ResponseSpec> {
         let exact = status.to_string();
         let range = format!("{}XX", status / 100);

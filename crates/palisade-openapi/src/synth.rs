@@ -43,9 +43,9 @@ pub const SEGMENT: &AsciiSet = &CONTROLS
 pub struct SynthOptions {
     /// Chance that an optional property, query parameter or header is present.
     pub optional_probability: f64,
-    /// Deepest nesting generated; deeper optional parts are left out.
+    /// Maximum nesting depth generated. Optional parts nested deeper are left out.
     pub max_depth: usize,
-    /// Most JSON nodes in one generated value.
+    /// Maximum number of JSON nodes in one generated value.
     pub max_nodes: usize,
     /// Chance that a nullable value is `null`.
     pub null_probability: f64,
@@ -71,7 +71,7 @@ impl<'d> Synthesizer<'d> {
         Self { document, rng: Rng::with_seed(seed), options, nodes: 0, counter: 0 }
     }
 
-    /// A value for `schema`.
+    /// Generates a value for `schema`.
     pub fn value(&mut self, schema: &SchemaRef) -> Value {
         self.nodes = 0;
         match schema.value(self.document) {
@@ -80,7 +80,7 @@ impl<'d> Synthesizer<'d> {
         }
     }
 
-    /// A trace for `operation` on `host` under `base_path`. Path parameters take their
+    /// Generates a trace for `operation` on `host` under `base_path`. Path parameters take their
     /// text from `path_values` when it has them, otherwise a value of their schema.
     /// The response has the first documented success status.
     pub fn trace(
@@ -194,7 +194,8 @@ impl<'d> Synthesizer<'d> {
         }
     }
 
-    /// The first JSON media type with a schema, else a URL-encoded form, as bytes.
+    /// Generates a body as bytes, from the first JSON media type with a schema, else as a
+    /// URL-encoded form.
     fn body(&mut self, content: &[MediaSchema]) -> Option<(String, Vec<u8>)> {
         let json_media = content.iter().find(|m| is_json(&m.content_type) && m.schema.is_some());
         if let Some(media) = json_media {
@@ -296,8 +297,8 @@ impl<'d> Synthesizer<'d> {
         }
     }
 
-    /// The type to generate: one of the listed types (null only with
-    /// `null_probability`), else what the keywords suggest.
+    /// Picks the type to generate: one of the listed types, else the type the keywords
+    /// suggest. `null` is picked only with `null_probability`.
     fn pick_type(&mut self, map: &Map<String, Value>) -> &'static str {
         let nullable = map.get("nullable").or_else(|| map.get("x-nullable")).and_then(Value::as_bool) == Some(true);
         let mut types: Vec<&str> = match map.get("type") {
@@ -494,8 +495,9 @@ impl<'d> Synthesizer<'d> {
     }
 }
 
-/// The literal text a pattern such as `^/v1/accounts` or `^sha256:` requires at the
-/// start: the characters after `^` up to the first one with a meaning in regex syntax.
+/// Returns the literal text that a pattern such as `^/v1/accounts` or `^sha256:` requires
+/// at the start. That text is the characters after `^` up to the first one with a meaning
+/// in regex syntax.
 fn literal_prefix(pattern: &str) -> String {
     let Some(rest) = pattern.strip_prefix('^') else {
         return String::new();
@@ -505,8 +507,8 @@ fn literal_prefix(pattern: &str) -> String {
         .collect()
 }
 
-/// The inclusive range of a number schema, from `minimum`, `maximum` and the exclusive
-/// forms, defaulting to `[default_low, default_high]`.
+/// Returns the inclusive range of a number schema, from `minimum`, `maximum` and the
+/// exclusive forms, defaulting to `[default_low, default_high]`.
 fn bounds(map: &Map<String, Value>, default_low: f64, default_high: f64) -> (f64, f64) {
     let number = |key: &str| map.get(key).and_then(Value::as_f64);
     let flag = |key: &str| map.get(key).and_then(Value::as_bool) == Some(true);
@@ -545,16 +547,16 @@ fn is_json(content_type: &str) -> bool {
     essence == "application/json" || essence.ends_with("+json") || essence.ends_with("/json") || essence == "*/*"
 }
 
-/// Headers a client or the transport sets itself; parameters with these names are not
-/// generated.
+/// Returns true for headers that a client or the transport sets itself, so parameters with
+/// these names are not generated.
 fn is_reserved_header(name: &str) -> bool {
     ["accept", "content-type", "authorization", "content-length", "host", "cookie"]
         .iter()
         .any(|h| name.eq_ignore_ascii_case(h))
 }
 
-/// A URL-encoded form with nested objects and arrays written with brackets, as Rails,
-/// PHP and Stripe read them: `card[number]=4242&expand[]=customer&items[0][price]=p`.
+/// Encodes a URL-encoded form with nested objects and arrays written with brackets, as
+/// Rails, PHP and Stripe read them: `card[number]=4242&expand[]=customer&items[0][price]=p`.
 fn form_urlencoded_string(map: &Map<String, Value>) -> String {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for (name, value) in map {
@@ -586,7 +588,8 @@ fn flatten_form(name: String, value: &Value, pairs: &mut Vec<(String, String)>) 
     }
 }
 
-/// The `type` of a parameter's schema, for callers deciding how to generate path values.
+/// Returns the `type` of a parameter's schema, for callers that decide how to generate path
+/// values.
 pub fn parameter_type<'a>(document: &'a Document, schema: Option<&'a SchemaRef>) -> Option<&'a str> {
     schema_type(document, schema)
 }

@@ -129,7 +129,7 @@ pub struct StoredSpec {
     pub version: String,
     /// `openapi` or `swagger` as written, such as `3.0.3`.
     pub spec_version: String,
-    /// Hosts the description names; empty when it applies to any host.
+    /// Hosts named in the description. Empty when the description applies to any host.
     pub hosts: Vec<String>,
     pub operations: u64,
     /// Assigned by the store.
@@ -148,9 +148,9 @@ pub struct InventorySummary {
     pub new_endpoints: u64,
     /// Endpoints per risk score band of 20 points: 0-19, 20-39, 40-59, 60-79 and 80-100.
     pub risk_bands: [u64; 5],
-    /// Open alerts per type, most first.
+    /// Open alerts per type, highest count first.
     pub open_alerts: Vec<AlertCount>,
-    /// Stored findings per class, most first.
+    /// Stored findings per class, highest count first.
     pub findings_by_class: Vec<(String, u64)>,
 }
 
@@ -291,15 +291,15 @@ pub trait Store: Send + Sync {
     fn endpoint(&self, id: &str) -> Result<Option<EndpointDetail>>;
     /// Finds the endpoint whose template matches a concrete `path`, or equals it.
     fn find_endpoint(&self, method: &str, host: &str, path: &str) -> Result<Option<Endpoint>>;
-    /// Counts for the dashboard's overview; endpoints first seen at or after `since_ms`
-    /// count as new.
+    /// Counts the inventory for the dashboard's overview. Endpoints first seen at or after
+    /// `since_ms` count as new.
     fn summary(&self, since_ms: i64) -> Result<InventorySummary>;
-    /// Requests per hour over all endpoints, for the `hours` hours that end with the latest
-    /// hour that had traffic. Hours without requests are left out.
+    /// Counts requests per hour over all endpoints, for the `hours` hours that end with the
+    /// latest hour that had traffic. Hours without requests are left out.
     fn traffic(&self, hours: u32) -> Result<HourlyCounts>;
-    /// Every data class seen on some field location, most endpoints first.
+    /// Lists every data class matched on some field location, highest endpoint count first.
     fn data_classes(&self) -> Result<Vec<DataClassSummary>>;
-    /// Field locations where `class_id` matched, most hits first.
+    /// Lists the field locations where `class_id` matched, highest hit count first.
     fn class_locations(&self, class_id: &str, limit: u32, offset: u32) -> Result<Page<ClassLocation>>;
     /// Samples of an endpoint, newest first.
     fn samples(&self, endpoint_id: &str, limit: u32) -> Result<Vec<Sample>>;
@@ -361,13 +361,13 @@ pub trait Store: Send + Sync {
     fn put_rule(&self, rule: &StoredRule) -> Result<bool>;
     fn delete_rule(&self, id: &str) -> Result<bool>;
 
-    /// Stores an imported description; `raw` is its JSON text. Returns it with its id and
-    /// import time.
+    /// Stores an imported description, with `raw` as its JSON text. Returns it with its id
+    /// and import time.
     fn insert_spec(&self, spec: &StoredSpec, raw: &[u8]) -> Result<StoredSpec>;
-    /// Every stored description, oldest first.
+    /// Lists every stored description, oldest first.
     fn specs(&self) -> Result<Vec<StoredSpec>>;
-    /// A stored description with its JSON text.
+    /// Loads a stored description with its JSON text.
     fn spec(&self, id: i64) -> Result<Option<(StoredSpec, Vec<u8>)>>;
-    /// Deletes a description; false when there is no such id.
+    /// Deletes a description. Returns false when there is no such id.
     fn delete_spec(&self, id: i64) -> Result<bool>;
 }

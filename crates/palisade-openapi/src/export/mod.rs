@@ -33,7 +33,7 @@ pub struct ClassObservation {
     pub hits: u64,
 }
 
-/// What the export needs about one endpoint.
+/// Export input for one endpoint.
 #[derive(Debug, Clone)]
 pub struct EndpointExport {
     pub endpoint: Endpoint,
@@ -69,15 +69,15 @@ impl EndpointExport {
 /// Limits and thresholds of the export.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportSettings {
-    /// Samples read per operation for examples and `enum` inference.
+    /// Maximum number of samples read per operation for examples and `enum` inference.
     pub max_samples_per_operation: usize,
-    /// Largest body, in bytes, used as an example; larger ones are left out.
+    /// Maximum body size, in bytes, used as an example. Larger bodies are left out.
     pub max_example_bytes: usize,
-    /// A string field gets an `enum` only when samples show it at least this many times...
+    /// Minimum number of times samples must show a string field before it gets an `enum`.
     pub enum_min_observations: usize,
-    /// ...with at most this many distinct values...
+    /// Maximum number of distinct values in an inferred `enum`.
     pub enum_max_values: usize,
-    /// ...each at most this many characters long.
+    /// Maximum length, in characters, of each value in an inferred `enum`.
     pub enum_max_value_chars: usize,
 }
 
@@ -94,9 +94,9 @@ impl Default for ExportSettings {
 }
 
 /// Merges the field deltas of an endpoint's raw endpoints into data fields the way the
-/// store reports them: counts added, formats merged, first and last seen widened, and a
-/// location also seen holding `null` reported once per other type, marked nullable.
-/// For callers without a store, such as evaluations.
+/// store reports them. Counts are added, formats merged, and first and last seen widened.
+/// A location also seen containing `null` is reported once per other type, marked
+/// nullable. This is for callers without a store, such as evaluations.
 pub fn fields_from_deltas<'a>(deltas: impl IntoIterator<Item = &'a FieldDelta>) -> Vec<DataField> {
     let mut merged: BTreeMap<FieldKey, (u64, FormatState, i64, i64)> = BTreeMap::new();
     for delta in deltas {
@@ -352,7 +352,7 @@ fn template_evidence(endpoint: &Endpoint, names: &[String]) -> Value {
     Value::Array(evidence)
 }
 
-/// The canonical name of the parameter at segment `position`.
+/// Returns the canonical name of the parameter at segment `position`.
 pub(crate) fn param_name_at(template: &PathTemplate, names: &[String], position: usize) -> Option<String> {
     let index = template.segments.iter().take(position + 1).filter(|s| matches!(s, TemplateSegment::Param(_))).count();
     let is_param = matches!(template.segments.get(position), Some(TemplateSegment::Param(_)));
@@ -409,7 +409,8 @@ fn auth_observed(endpoint: &Endpoint) -> Value {
     json!({"requests_by_scheme": schemes, "unauthenticated_success": endpoint.auth.unauthenticated_success})
 }
 
-/// Media type key for a body's content type; bodies without one are octet streams.
+/// Returns the media type key for a body's content type. Bodies without one are octet
+/// streams.
 fn media_key(content_type: &str) -> String {
     if content_type.is_empty() { "application/octet-stream".to_string() } else { content_type.to_string() }
 }
@@ -509,8 +510,8 @@ fn media_of(content_type: Option<&str>) -> String {
     content_type.unwrap_or("").split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
-/// A media type object: the schema and, from the first sample body that parses as JSON
-/// and fits `max_example_bytes`, an example. Sample values are already redacted.
+/// Builds a media type object: the schema and, from the first sample body that parses as
+/// JSON and fits `max_example_bytes`, an example. Sample values are already redacted.
 fn media_object(node: &Node, bodies: &[&[u8]], settings: &ExportSettings) -> Value {
     let mut media = Map::new();
     if !node.is_empty() {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::{param_name_at, sorted_kinds};
 
 /// Request headers that are not parameters: those OpenAPI ignores (`Accept`,
-/// `Content-Type`, `Authorization`), connection and proxy headers, and what every
+/// `Content-Type`, `Authorization`), connection and proxy headers, and the headers every
 /// browser or HTTP client sends.
 const NON_PARAMETER_HEADERS: [&str; 28] = [
     "accept",
@@ -78,7 +78,8 @@ pub(crate) fn is_key_header(name: &str) -> bool {
         || compact.ends_with("authtoken")
 }
 
-/// The schema of a path parameter from the shapes of the values seen at its position.
+/// Infers the schema of a path parameter from the shapes of the values observed at its
+/// position.
 pub(crate) fn kind_schema(kinds: &[(ValueKind, u64)]) -> Value {
     let distinct: BTreeSet<ValueKind> = kinds.iter().filter(|(_, count)| *count > 0).map(|(kind, _)| *kind).collect();
     if distinct.len() != 1 {
@@ -170,7 +171,7 @@ pub(crate) fn query_and_header_parameters(endpoint: &Endpoint, fields: &[DataFie
     parameters
 }
 
-/// The schema of a value sent as text: integer, number or boolean when every value
+/// Infers the schema of a value sent as text: integer, number or boolean when every value
 /// parsed as one, otherwise string with the format all string values shared.
 fn scalar_schema(fields: &[&DataField]) -> Value {
     let types: BTreeSet<FieldType> = fields.iter().map(|f| f.field_type).collect();
@@ -228,9 +229,9 @@ impl SecurityNames {
     }
 }
 
-/// The `security` of an operation: one alternative per scheme seen, plus the empty
-/// alternative when requests without credentials were seen too. `None` when no
-/// authentication was recorded at all.
+/// Builds the `security` of an operation: one alternative per observed scheme, plus the
+/// empty alternative when requests without credentials were observed too. Returns `None`
+/// when no authentication was recorded at all.
 pub(crate) fn security_requirements(
     endpoint: &Endpoint,
     fields: &[DataField],

@@ -18,13 +18,13 @@ pub use parser::parse_document;
 /// Bounds on one request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraphqlLimits {
-    /// Longest document read, in bytes.
+    /// Maximum document size read, in bytes.
     pub max_document_bytes: usize,
-    /// Most tokens read from one document.
+    /// Maximum number of tokens read from one document.
     pub max_tokens: usize,
-    /// Deepest nesting of selection sets, lists and input objects.
+    /// Maximum nesting depth of selection sets, lists and input objects.
     pub max_depth: usize,
-    /// Most requests in one batched array.
+    /// Maximum number of requests in one batched array.
     pub max_batch: usize,
 }
 
@@ -71,13 +71,13 @@ pub struct GraphqlOperation {
     pub arguments: Vec<String>,
     /// Fields selected at the top level, with fragments spread in.
     pub fields: Vec<TopField>,
-    /// True when the operation asks for `__schema` or `__type` anywhere.
+    /// True when the operation selects `__schema` or `__type` anywhere.
     pub introspection: bool,
 }
 
 impl GraphqlOperation {
-    /// A stable name for the inventory: `query GetUser`, or for an anonymous operation
-    /// its sorted top-level fields, `query {posts,user}`.
+    /// Returns a stable name for the inventory: `query GetUser`, or for an anonymous
+    /// operation its sorted top-level fields, `query {posts,user}`.
     pub fn inventory_name(&self) -> String {
         match &self.name {
             Some(name) => format!("{} {name}", self.kind.as_str()),
@@ -91,7 +91,7 @@ impl GraphqlOperation {
     }
 }
 
-/// Why a body is not a GraphQL request.
+/// Reason a body is not a GraphQL request.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum GraphqlError {
     #[error("invalid GraphQL at line {line}, column {column}: {message}")]
@@ -117,13 +117,14 @@ pub enum GraphqlError {
 /// Reads the operations a request body runs, with default limits. The body is JSON
 /// (`{"query": ..., "variables": ..., "operationName": ...}` or an array of those for a
 /// batch) or a bare GraphQL document (`application/graphql`). When a request names its
-/// operation, only that operation is returned; otherwise every operation of its
-/// document is.
+/// operation, only that operation is returned. Otherwise every operation of its document
+/// is returned.
 pub fn graphql_operations(body: &str) -> Result<Vec<GraphqlOperation>, GraphqlError> {
     graphql_operations_with(body, &GraphqlLimits::default())
 }
 
-/// [`graphql_operations`] with explicit limits.
+/// Reads the operations a request body runs, like [`graphql_operations`] but with explicit
+/// limits.
 pub fn graphql_operations_with(body: &str, limits: &GraphqlLimits) -> Result<Vec<GraphqlOperation>, GraphqlError> {
     let trimmed = body.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('{') || trimmed.starts_with('[') {

@@ -17,7 +17,8 @@ pub(crate) fn check(format: &str, text: &str) -> bool {
     }
 }
 
-/// RFC 3339 `full-date`: `2024-02-29`, with the day checked against the month.
+/// Checks an RFC 3339 `full-date` such as `2024-02-29`, with the day checked against the
+/// month.
 fn is_date(text: &str) -> bool {
     let bytes = text.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
@@ -37,8 +38,8 @@ fn is_date(text: &str) -> bool {
     (1..=days).contains(&day)
 }
 
-/// RFC 3339 `date-time`: `2024-01-31T23:59:60.123+02:00`; `t`, `z` and a space between
-/// date and time are accepted as RFC 3339 section 5.6 allows.
+/// Checks an RFC 3339 `date-time` such as `2024-01-31T23:59:60.123+02:00`. Lower-case `t`
+/// and `z` and a space between date and time are accepted, as RFC 3339 section 5.6 allows.
 fn is_date_time(text: &str) -> bool {
     if text.len() < 20 || !text.is_char_boundary(10) || !is_date(&text[..10]) {
         return false;
@@ -87,8 +88,8 @@ fn digits(text: &str) -> Option<u32> {
     text.parse().ok()
 }
 
-/// A pragmatic address check: one `@`, a non-empty local part without spaces, and a
-/// domain of dot-separated labels of letters, digits and `-`.
+/// Checks an email address pragmatically: one `@`, a non-empty local part without
+/// spaces, and a domain of dot-separated labels of letters, digits and `-`.
 fn is_email(text: &str) -> bool {
     let Some((local, domain)) = text.rsplit_once('@') else {
         return false;
@@ -115,8 +116,8 @@ fn is_uuid(text: &str) -> bool {
         })
 }
 
-/// An absolute URI (RFC 3986): a scheme of a letter followed by letters, digits, `+`,
-/// `-` or `.`, then `:`, and no spaces or control characters.
+/// Checks an absolute URI (RFC 3986): a scheme of a letter followed by letters, digits,
+/// `+`, `-` or `.`, then `:`, and no spaces or control characters.
 fn is_uri(text: &str) -> bool {
     let Some((scheme, _)) = text.split_once(':') else {
         return false;

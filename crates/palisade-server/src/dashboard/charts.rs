@@ -1,5 +1,5 @@
-//! Charts drawn on the server. The plot is an SVG stretched to its box; axis labels and
-//! bar labels are HTML, so text stays readable at every width. Each chart has its numbers
+//! Charts drawn on the server. The plot is an SVG stretched to its box, while axis labels
+//! and bar labels are HTML, so text stays readable at every width. Each chart has its numbers
 //! in a table under a disclosure, for screen readers and for copying.
 
 use std::fmt::Write;
@@ -14,13 +14,13 @@ const PLOT_WIDTH: f64 = 1000.0;
 const PLOT_HEIGHT: f64 = 300.0;
 /// Labels under the time axis.
 const TIME_LABELS: usize = 5;
-/// Fewest hours an hourly chart spans. A shorter range is extended back in time, so that
+/// Minimum number of hours an hourly chart spans. A shorter range is extended back in time, so that
 /// traffic from a single hour still draws a line and the time labels differ.
 const MIN_CHART_HOURS: i64 = 24;
 
-/// An area chart of counts per hour from `start_hour` to `end_hour` (epoch milliseconds,
-/// both included, at least [`MIN_CHART_HOURS`] apart); hours missing from `points` count as
-/// zero.
+/// Renders an area chart of counts per hour from `start_hour` to `end_hour` (epoch
+/// milliseconds, both included, at least [`MIN_CHART_HOURS`] apart). Hours missing from
+/// `points` count as zero.
 pub fn hourly_area(caption: &str, points: &[(i64, u64)], start_hour: i64, end_hour: i64) -> Markup {
     let start_hour = start_hour.min(end_hour - (MIN_CHART_HOURS - 1) * HOUR_MS);
     let hours = ((end_hour - start_hour) / HOUR_MS + 1).max(1) as usize;
@@ -134,13 +134,14 @@ pub fn bars(caption: &str, bars: &[Bar]) -> Markup {
     }
 }
 
-/// Half of an axis maximum as its label: `2.5` for 5, so the middle grid line is labelled
+/// Formats half of an axis maximum as its label: `2.5` for 5, so the middle grid line is labelled
 /// with its true value.
 fn half(top: u64) -> String {
     if top.is_multiple_of(2) { count(top / 2) } else { format!("{}.5", count(top / 2)) }
 }
 
-/// The smallest of 1, 2 and 5 times a power of ten that is at least `value` (at least 1).
+/// Returns the smallest of 1, 2 and 5 times a power of ten that is at least `value` (at
+/// least 1).
 fn nice_ceiling(value: u64) -> u64 {
     let mut step = 1u64;
     loop {

@@ -4,7 +4,7 @@ use maud::{Markup, html};
 use palisade_core::Severity;
 use palisade_core::timestamp::format_rfc3339;
 
-/// A time as `2026-12-04 10:00 UTC` inside `<time>` with the full RFC 3339 value.
+/// Renders a time as `2026-12-04 10:00 UTC` inside `<time>` with the full RFC 3339 value.
 pub fn time(ms: i64) -> Markup {
     let full = format_rfc3339(ms);
     html! { time datetime=(full) { (short_time(ms)) } }
@@ -19,7 +19,7 @@ pub fn short_time(ms: i64) -> String {
     }
 }
 
-/// An integer with thousands separators: `12,345`.
+/// Formats an integer with thousands separators: `12,345`.
 pub fn count(value: u64) -> String {
     let digits = value.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -32,7 +32,7 @@ pub fn count(value: u64) -> String {
     out
 }
 
-/// A severity badge; the word is always shown, so colour is never the only signal.
+/// Renders a severity badge. The word is always shown, so colour is never the only signal.
 pub fn severity(severity: Severity) -> Markup {
     html! { span class={ "badge sev-" (severity.as_str()) } { (severity.as_str()) } }
 }
@@ -48,18 +48,18 @@ pub fn risk_band(score: u32) -> &'static str {
     }
 }
 
-/// A risk score badge with its band.
+/// Renders a risk score badge with its band.
 pub fn risk(score: u32) -> Markup {
     let band = risk_band(score);
     html! { span class={ "badge risk-" (band) } title={ "risk band: " (band) } { (score) } }
 }
 
-/// An alert status badge.
+/// Renders an alert status badge.
 pub fn status(status: &str) -> Markup {
     html! { span class={ "badge status-" (status) } { (status) } }
 }
 
-/// An HTTP method in a fixed-width badge.
+/// Renders an HTTP method in a fixed-width badge.
 pub fn method(method: &str) -> Markup {
     html! { span class="method" { (method) } }
 }
@@ -77,8 +77,8 @@ pub fn section_name(section: &str) -> &'static str {
     }
 }
 
-/// "Showing 51-100 of 10,000" with previous and next links that keep the other query
-/// parameters. `base` is the path with every parameter but `offset` already encoded.
+/// Renders "Showing 51-100 of 10,000" with previous and next links that keep the other
+/// query parameters. `base` is the path with every parameter but `offset` already encoded.
 pub fn pagination(base: &str, offset: u32, shown: usize, total: u64, rows: u32) -> Markup {
     let separator = if base.contains('?') { '&' } else { '?' };
     let first = u64::from(offset) + 1;

@@ -7,7 +7,7 @@ use palisade_core::access::Role;
 use super::assets;
 use crate::auth::Caller;
 
-/// Sections of the navigation, in order: (path, label, lowest role that sees it).
+/// Sections of the navigation, in order: (path, label, minimum role that can view it).
 const NAVIGATION: &[(&str, &str, Role)] = &[
     ("/", "Overview", Role::Viewer),
     ("/endpoints", "Endpoints", Role::Viewer),
@@ -84,7 +84,7 @@ impl Page<'_> {
     }
 }
 
-/// The document head. `csrf` goes into a `<meta>` tag for the script's fetch calls.
+/// Renders the document head. `csrf` goes into a `<meta>` tag for the script's fetch calls.
 fn head(title: &str, csrf: Option<&str>) -> Markup {
     let version = assets::version();
     html! {
@@ -102,7 +102,7 @@ fn head(title: &str, csrf: Option<&str>) -> Markup {
     }
 }
 
-/// A page without navigation, for sign-in and errors.
+/// Renders a page without navigation, for sign-in and errors.
 pub fn bare_page(title: &str, content: Markup) -> Markup {
     html! {
         (DOCTYPE)
@@ -117,7 +117,7 @@ pub fn bare_page(title: &str, content: Markup) -> Markup {
     }
 }
 
-/// The page shown for errors: the status, the message and a way back.
+/// Renders the error page: the status, the message and a way back.
 pub fn error_page(status: StatusCode, message: &str) -> Markup {
     let title = status.canonical_reason().unwrap_or("Error");
     bare_page(

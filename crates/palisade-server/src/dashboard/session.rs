@@ -1,4 +1,4 @@
-//! Who is looking at a page, and the checks every form post goes through.
+//! The caller of a dashboard page, and the checks every form post goes through.
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -46,7 +46,8 @@ impl FromRequestParts<AppState> for PageCaller {
     }
 }
 
-/// A `303 See Other` to `/login`, asking it to come back to `next` afterwards.
+/// Redirects to `/login` with a `303 See Other`, passing `next` as the path to return to
+/// after sign-in.
 fn redirect_to_login(next: &str) -> Response {
     let next = safe_next(next);
     let location = if next == "/" {
@@ -58,7 +59,7 @@ fn redirect_to_login(next: &str) -> Response {
     see_other(&location)
 }
 
-/// A `303 See Other` redirect, which browsers follow with GET after a form post.
+/// Builds a `303 See Other` redirect, which browsers follow with GET after a form post.
 pub fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
@@ -94,7 +95,7 @@ pub fn check_form(caller: &Caller, sent_token: &str, minimum: Role, action: &str
     Ok(())
 }
 
-/// True when the caller may triage: change alerts, false positives and block rules.
+/// Returns true when the caller may triage: change alerts, false positives and block rules.
 pub fn can_triage(caller: &Caller) -> bool {
     caller.role >= Role::Analyst
 }

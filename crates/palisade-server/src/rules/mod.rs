@@ -3,8 +3,8 @@
 //! each new rule set to long-polling feed requests ([`feed`]) and to an in-process proxy.
 //!
 //! The store is the source of truth. Every change, whether made through the API, by a
-//! policy, or by `palisade rules` while the server runs, ends in [`RuleBook::refresh`]:
-//! it reads every stored rule, and when the set differs from the one in force it drops
+//! policy, or by `palisade rules` while the server runs, ends in [`RuleBook::refresh`],
+//! which reads every stored rule. When the set differs from the one in force, it drops
 //! rules that ended more than [`EXPIRED_RULE_RETENTION_MS`] ago, takes a new version and
 //! wakes the feed's waiting requests.
 
@@ -38,15 +38,15 @@ pub const DEFAULT_RELOAD_INTERVAL_SECS: u64 = 2;
 #[serde(default, deny_unknown_fields)]
 pub struct BlockingConfig {
     /// Seconds between two checks of the store for rules that another process (such as
-    /// `palisade rules add`) changed; 0 turns the check off, so such changes apply at the
+    /// `palisade rules add`) changed. 0 turns the check off, so such changes apply at the
     /// next restart or API change.
     pub reload_interval_secs: u64,
-    /// Limits that every stored rule and the whole rule set must meet; the same settings
-    /// as the proxy's `rules:` section.
+    /// Limits that every stored rule and the whole rule set must meet, with the same
+    /// settings as the proxy's `rules:` section.
     pub rules: RuleLimits,
     /// Automatic policies that turn findings into block rules.
     pub policies: Vec<PolicySpec>,
-    /// Maximum keys (actors or IPs) one policy tracks at once.
+    /// Maximum number of keys (actors or IPs) one policy tracks at once.
     pub max_keys_per_policy: usize,
 }
 
@@ -206,7 +206,7 @@ impl RuleBook {
         Ok(())
     }
 
-    /// Stores a new rule; fails with `Conflict` when its id exists.
+    /// Stores a new rule. Fails with `Conflict` when its id exists.
     pub fn create(&self, rule: &BlockRule) -> Result<(), RuleBookError> {
         self.validate(rule)?;
         let mut state = lock(&self.inner.state);
@@ -226,7 +226,7 @@ impl RuleBook {
         Ok(())
     }
 
-    /// Replaces the rule with the same id; fails with `NotFound` when there is none.
+    /// Replaces the rule with the same id. Fails with `NotFound` when there is none.
     pub fn replace(&self, rule: &BlockRule) -> Result<(), RuleBookError> {
         self.validate(rule)?;
         let mut state = lock(&self.inner.state);
@@ -238,7 +238,7 @@ impl RuleBook {
         Ok(())
     }
 
-    /// Deletes a rule; false when there was none.
+    /// Deletes a rule. Returns false when there was none.
     pub fn delete(&self, id: &str) -> Result<bool, RuleBookError> {
         let mut state = lock(&self.inner.state);
         let deleted = self.inner.store.delete_rule(id)?;
@@ -376,7 +376,7 @@ impl RuleBook {
     /// returned task is aborted.
     ///
     /// NOTE: each check reads every stored rule and hashes it, because the store has no
-    /// cheaper change marker; with `max_rules` rules that is an estimated few milliseconds.
+    /// cheaper change marker. With `max_rules` rules that is an estimated few milliseconds.
     pub fn spawn_reload(&self, interval: Duration) -> tokio::task::JoinHandle<()> {
         let book = self.clone();
         tokio::spawn(async move {
@@ -422,7 +422,7 @@ pub fn stored_rule(rule: &BlockRule) -> Result<StoredRule, RuleBookError> {
     })
 }
 
-/// `bytes` random bytes as lower-case hex.
+/// Generates `bytes` random bytes as lower-case hex.
 pub fn random_hex(bytes: usize) -> anyhow::Result<String> {
     let mut buffer = vec![0u8; bytes];
     getrandom::fill(&mut buffer).map_err(|e| anyhow::anyhow!("no random numbers from the system: {e}"))?;

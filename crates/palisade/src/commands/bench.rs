@@ -17,16 +17,16 @@ use crate::EXIT_OK;
 
 /// Pipeline traces per second per core that the product aims for.
 const TARGET_PIPELINE_PER_CORE: f64 = 100_000.0;
-/// Largest accepted pipeline time over JSON-parsing floor time.
+/// Maximum accepted ratio of pipeline time to JSON-parsing floor time.
 const TARGET_RATIO: f64 = 1.5;
 /// Traces per second through the HTTP collector that the product aims for on a 2-core
 /// machine.
 const TARGET_INGEST: f64 = 50_000.0;
 /// Interval between two reads of `/metrics` while waiting for the pipeline.
 const METRICS_POLL: Duration = Duration::from_millis(20);
-/// Longest wait for the pipeline to apply accepted traces.
+/// Maximum wait for the pipeline to apply accepted traces.
 const APPLY_TIMEOUT: Duration = Duration::from_secs(600);
-/// Attempts to send one batch when the server answers 429.
+/// Maximum attempts to send one batch while the server responds with 429.
 const MAX_SEND_ATTEMPTS: u32 = 100;
 
 #[derive(Debug, Args)]
@@ -62,7 +62,7 @@ pub struct PipelineBenchArgs {
     /// Seed of the corpus generator.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Measured rounds after one warm-up round; the median is reported.
+    /// Measured rounds after one warm-up round. The median is reported.
     #[arg(long, default_value_t = 5)]
     pub rounds: usize,
 }
@@ -258,7 +258,7 @@ async fn run_ingest(
     Ok(IngestOutcome { accepted, applied, accept_secs, apply_secs, retries })
 }
 
-/// One connection's loop: takes the next batch until none is left.
+/// Runs one connection's loop, which takes the next batch until none is left.
 struct Sender {
     client: reqwest::Client,
     url: String,
@@ -268,7 +268,7 @@ struct Sender {
 }
 
 impl Sender {
-    /// Returns the traces the server accepted and the 429 answers retried.
+    /// Returns the traces the server accepted and the number of 429 responses retried.
     async fn run(self) -> Result<(u64, u64)> {
         let mut accepted = 0u64;
         let mut retries = 0u64;
@@ -307,13 +307,13 @@ impl Sender {
                     continue;
                 }
                 let text = response.text().await.unwrap_or_default();
-                bail!("server at {} answered {status}: {}", self.url, text.trim());
+                bail!("server at {} responded with {status}: {}", self.url, text.trim());
             }
         }
     }
 }
 
-/// The `accepted` count of a collector answer.
+/// Reads the `accepted` count from a collector response body.
 fn accepted_count(answer: &str) -> Option<u64> {
     let value: serde_json::Value = serde_json::from_str(answer).ok()?;
     value.get("accepted")?.as_u64()
@@ -350,13 +350,13 @@ async fn wait_until_applied(client: &reqwest::Client, base: &str, admin_key: &st
     }
 }
 
-/// The value of an unlabelled metric in Prometheus text.
+/// Reads the value of an unlabelled metric from Prometheus text.
 fn metric(text: &str, name: &str) -> Option<u64> {
     text.lines().find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
 }
 
-/// Peak resident memory of this process (`VmHWM` in /proc/self/status), in KiB; `None`
-/// where /proc is not available.
+/// Reads the peak resident memory of this process (`VmHWM` in /proc/self/status), in KiB.
+/// Returns `None` where /proc is not available.
 fn peak_memory_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;

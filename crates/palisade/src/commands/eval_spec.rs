@@ -1,9 +1,10 @@
 //! `palisade eval spec`: how well an exported description reconstructs the original.
 //!
-//! For each description: synthetic traffic with `--requests-per-operation` requests per
-//! operation (path values shaped like real identifiers, as `eval discovery` makes them;
-//! query parameters, headers and bodies generated from the schemas), shuffled, run
-//! through the pipeline with default settings. The inventory it builds is exported as
+//! For each description, the command generates synthetic traffic with
+//! `--requests-per-operation` requests per operation. Path values are shaped like real
+//! identifiers, as `eval discovery` makes them, and query parameters, headers and bodies
+//! are generated from the schemas. The requests are shuffled and run through the pipeline
+//! with default settings. The inventory it builds is exported as
 //! OpenAPI 3.1 and compared with the original (see `palisade_openapi::accuracy`). The
 //! same traffic can be written as HAR files for other tools, whose output is scored the
 //! same way with `--tool NAME=DIR`.
@@ -70,7 +71,7 @@ struct SpecRow {
     requests: usize,
     /// Requests the pipeline did not record or that failed trace validation.
     not_recorded: usize,
-    /// Scores per tool; `palisade` is always there, others only when their output exists.
+    /// Scores per tool. `palisade` is always there, others only when their output exists.
     scores: BTreeMap<String, Accuracy>,
 }
 
@@ -144,7 +145,8 @@ fn parse_tools(values: &[String]) -> Result<Vec<(String, PathBuf)>> {
         .collect()
 }
 
-/// `.json`, `.yaml` and `.yml` files below `dir`, sorted, hidden ones skipped.
+/// Lists the `.json`, `.yaml` and `.yml` files below `dir`, sorted, with hidden ones
+/// skipped.
 fn description_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -225,8 +227,8 @@ fn traffic(spec: &ApiSpec, host: &str, base: &str, args: &SpecEvalArgs) -> Vec<T
     traces
 }
 
-/// Fresh values for the path parameters of `operation`. One value plan per parameter
-/// definition and the literal before it, shared by operations, as a real API uses one
+/// Generates fresh values for the path parameters of `operation`. Operations share one
+/// value plan per parameter definition and the literal before it, as a real API uses one
 /// identifier style per resource.
 fn path_values(
     spec: &ApiSpec,
@@ -284,7 +286,7 @@ fn path_param_facts(spec: &ApiSpec, param: &palisade_openapi::Parameter) -> Path
     }
 }
 
-/// The literal segment right before the segment holding `{name}`.
+/// Returns the literal segment right before the segment containing `{name}`.
 fn previous_literal<'a>(template: &'a str, name: &str) -> Option<&'a str> {
     let segments: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
     let marker = format!("{{{name}}}");
@@ -329,7 +331,7 @@ fn reconstruct(host: &str, traces: &[Trace]) -> (ApiSpec, usize) {
     (spec, not_recorded)
 }
 
-/// The traces as a HAR 1.2 log.
+/// Converts the traces to a HAR 1.2 log.
 fn har(traces: &[Trace]) -> Value {
     let headers = |list: &[palisade_core::Header]| -> Vec<Value> {
         list.iter().map(|h| json!({"name": h.name, "value": h.value})).collect()

@@ -1,9 +1,9 @@
 //! `/rules`: block rules that `palisade proxy` and other agents pull and enforce.
 //!
-//! The pages list rules from the store and render the rule form; the dashboard script
+//! The pages list rules from the store and render the rule form. The dashboard script
 //! sends the form to the REST API (`POST /api/v1/rules`, `PUT` and `DELETE
-//! /api/v1/rules/{id}`) with the session's CSRF token, so rule validation and the
-//! analyst role check live in the API alone.
+//! /api/v1/rules/{id}`) with the session's CSRF token. Rule validation and the analyst
+//! role check therefore live in the API alone.
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -114,7 +114,7 @@ fn rule_row(rule: &StoredRule, now: i64, caller: &Caller) -> Markup {
     }
 }
 
-/// A short reading of condition groups, such as `actor equals ip:203.0.113.9`.
+/// Describes condition groups in short, such as `actor equals ip:203.0.113.9`.
 fn describe_conditions(conditions: Option<&Value>) -> Markup {
     let groups = conditions.and_then(Value::as_array).cloned().unwrap_or_default();
     if groups.is_empty() {
@@ -224,7 +224,7 @@ pub async fn edit(
     Ok(to_html(page.render(content)).into_response())
 }
 
-/// The rule form. The script turns it into the rule JSON of the REST API: a condition from
+/// Renders the rule form. The script turns it into the rule JSON of the REST API: a condition from
 /// the single-condition fields, or the condition groups from the JSON text area.
 fn rule_form(existing: Option<(&StoredRule, &Value)>, actor: Option<&str>) -> Markup {
     let document = existing.map(|(_, d)| d.clone()).unwrap_or(Value::Null);

@@ -25,7 +25,7 @@ const USER_ROLES: &[Role] = &[Role::Viewer, Role::Analyst, Role::Admin];
 /// Name given to submitted configuration text in validation messages.
 const SUBMITTED_CONFIG: &str = "submitted configuration";
 
-/// What a settings page shows once besides the lists: a new secret, or a validation.
+/// One-time content of a settings page besides the lists: a new secret, or a validation.
 #[derive(Default)]
 struct Extra {
     /// A new key's or user's secret, shown once: (what it is, the secret).
@@ -240,8 +240,8 @@ fn users_section(
     }
 }
 
-/// The effective configuration as YAML, without webhook URLs and the test settings,
-/// which may carry credentials.
+/// Renders the effective configuration as YAML, without webhook URLs and the test
+/// settings, which may carry credentials.
 fn redacted_config(config: &Config) -> String {
     let mut shown = config.clone();
     for webhook in &mut shown.webhooks {
@@ -253,7 +253,8 @@ fn redacted_config(config: &Config) -> String {
     serde_saphyr::to_string(&shown).unwrap_or_else(|e| format!("# cannot show the configuration: {e}\n"))
 }
 
-/// Keeps the scheme and host of a URL; paths and queries of webhook URLs often hold tokens.
+/// Keeps the scheme and host of a URL, because paths and queries of webhook URLs often
+/// contain tokens.
 fn redact_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return "(hidden)".to_string();
@@ -313,8 +314,8 @@ fn config_section(config: &Config, csrf: &str, validation: Option<&(String, Opti
     }
 }
 
-/// The line a configuration error points at: the `line N` in YAML errors, else the first
-/// line where the top-level key named in the message starts.
+/// Finds the line a configuration error points at: the `line N` in YAML errors, else the
+/// first line where the top-level key named in the message starts.
 fn error_line(message: &str, text: &str) -> Option<usize> {
     if let Some(index) = message.find("line ") {
         let digits: String = message[index + 5..].chars().take_while(char::is_ascii_digit).collect();
@@ -322,8 +323,8 @@ fn error_line(message: &str, text: &str) -> Option<usize> {
             return Some(line);
         }
     }
-    // Errors found after parsing name the top-level key, such as `hostBlockList[0]`:
-    // point at the first top-level key of the text that the message names.
+    // Errors found after parsing name the top-level key, such as `hostBlockList[0]`. Point
+    // at the first top-level key of the text that the message names.
     let after_origin = message.split_once(&format!("{SUBMITTED_CONFIG}: ")).map(|(_, rest)| rest)?;
     text.lines()
         .position(|line| {
@@ -438,7 +439,7 @@ pub struct UserForm {
     pub password: Option<String>,
 }
 
-/// `POST /settings/users`: adds a user; a generated password is shown once.
+/// `POST /settings/users`: adds a user and shows its generated password once.
 pub async fn create_user(
     State(state): State<AppState>,
     PageCaller(caller): PageCaller,
