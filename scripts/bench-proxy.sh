@@ -25,7 +25,8 @@ cd "$(dirname "$0")/.."
 duration="${DURATION:-10}"
 connections="${CONNECTIONS:-32}"
 target_dir="${CARGO_TARGET_DIR:-target}"
-palisade="$target_dir/release/palisade"
+# PALISADE_BIN measures another build of palisade, for example an earlier commit.
+palisade="${PALISADE_BIN:-$target_dir/release/palisade}"
 loadgen="$target_dir/release/examples/loadgen"
 
 install_missing() {

@@ -37,6 +37,10 @@ pub struct ProxyConfig {
     pub upstream: Option<String>,
     /// Address of the separate metrics listener (`GET /metrics`); none when absent.
     pub metrics_listen: Option<SocketAddr>,
+    /// Event loops serving clients, each on its own thread with its own listening socket
+    /// on `listen` (`SO_REUSEPORT`, so the kernel spreads connections over them) and its
+    /// own pool of upstream connections; 0 means one per CPU core.
+    pub workers: usize,
     /// TLS termination; plain HTTP when absent.
     pub tls: Option<TlsConfig>,
     /// Send the client's `Host` header to the upstream (true), or the upstream's own
@@ -65,6 +69,7 @@ impl Default for ProxyConfig {
             listen: None,
             upstream: None,
             metrics_listen: None,
+            workers: 0,
             tls: None,
             preserve_host: true,
             limits: ProxyLimits::default(),
@@ -123,7 +128,7 @@ pub struct ProxyLimits {
     pub upstream_body_timeout_secs: u64,
     /// Seconds an idle pooled upstream connection is kept.
     pub upstream_idle_timeout_secs: u64,
-    /// Maximum idle pooled connections to the upstream.
+    /// Maximum idle pooled connections to the upstream, per worker.
     pub max_idle_upstream_connections: usize,
     /// Seconds that running requests get to finish at shutdown.
     pub shutdown_grace_secs: u64,

@@ -158,19 +158,20 @@ impl Exchange<'_> {
         };
 
         let response_timeout = Duration::from_secs(limits.upstream_response_timeout_secs);
-        let response = match tokio::time::timeout(response_timeout, context.client.request(upstream_request)).await {
-            Err(_) => {
-                context.metrics.upstream_error(UpstreamError::Timeout);
-                self.log_upstream("upstream timed out", None);
-                return self.reject(Rejection::new(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "upstream timed out",
-                    Outcome::UpstreamError,
-                ));
-            }
-            Ok(Err(error)) => return self.upstream_failure(&error, &client_state),
-            Ok(Ok(response)) => response,
-        };
+        let response =
+            match tokio::time::timeout(response_timeout, self.connection.client.request(upstream_request)).await {
+                Err(_) => {
+                    context.metrics.upstream_error(UpstreamError::Timeout);
+                    self.log_upstream("upstream timed out", None);
+                    return self.reject(Rejection::new(
+                        StatusCode::GATEWAY_TIMEOUT,
+                        "upstream timed out",
+                        Outcome::UpstreamError,
+                    ));
+                }
+                Ok(Err(error)) => return self.upstream_failure(&error, &client_state),
+                Ok(Ok(response)) => response,
+            };
 
         let (mut response_parts, upstream_body) = response.into_parts();
         headers::remove_hop_by_hop(&mut response_parts.headers);

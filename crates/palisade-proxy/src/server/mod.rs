@@ -33,7 +33,7 @@ use ipnet::IpNet;
 use palisade_analyze::actors::ActorResolver;
 use palisade_detect::Detector;
 use thiserror::Error;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 
@@ -109,13 +109,17 @@ pub(crate) struct ConnInfo {
     pub tls: bool,
     /// Framing problems the connection's guard found in raw request heads.
     pub framing: Arc<guard::FramingVerdict>,
+    /// The upstream pool of the worker serving the connection.
+    pub client: UpstreamClient,
 }
+
+/// Client for the upstream, with a connection pool.
+pub(crate) type UpstreamClient = Client<HttpConnector, ProxyBody>;
 
 /// Everything a request handler needs, shared by every connection.
 pub(crate) struct Context {
     pub config: ProxyConfig,
     pub upstream: Upstream,
-    pub client: Client<HttpConnector, ProxyBody>,
     pub rules: RuleHandle,
     pub rate: Mutex<RateState>,
     pub detector: Option<Detector>,
@@ -226,9 +230,11 @@ impl Proxy {
             }
         };
 
-        let listener =
-            TcpListener::bind(listen).await.map_err(|source| ProxyError::Bind { address: listen, source })?;
-        let local_addr = listener.local_addr().map_err(|source| ProxyError::Bind { address: listen, source })?;
+        let workers = match config.workers {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let (sockets, local_addr) = bind_sockets(listen, workers)?;
         let metrics_addr = match config.metrics_listen {
             Some(address) => {
                 let metrics_listener =
@@ -241,7 +247,6 @@ impl Proxy {
         };
 
         let context = Arc::new(Context {
-            client: upstream_client(&config),
             rate: Mutex::new(RateState::new(config.max_rate_keys)),
             request_logs: LogLimiter::new(config.max_request_logs_per_sec),
             config,
@@ -253,8 +258,36 @@ impl Proxy {
             clock: self.clock,
             trusted,
         });
-        tracing::info!(listen = %local_addr, upstream = %context.config.upstream.as_deref().unwrap_or(""), tls = tls.is_some(), "palisade proxy started");
-        let task = tokio::spawn(accept_loop(listener, context, tls, shutdown));
+        let permits = Arc::new(Semaphore::new(context.config.limits.max_connections));
+        let mut stopped = Vec::with_capacity(sockets.len());
+        for (index, socket) in sockets.into_iter().enumerate() {
+            let (done, finished) = oneshot::channel();
+            let worker = Worker {
+                context: context.clone(),
+                client: upstream_client(&context.config),
+                tls: tls.clone(),
+                permits: permits.clone(),
+            };
+            let shutdown = shutdown.clone();
+            let (listening, ready) = oneshot::channel();
+            std::thread::Builder::new()
+                .name(format!("palisade-proxy-{index}"))
+                .spawn(move || {
+                    worker.run(socket, listening, shutdown);
+                    let _ = done.send(());
+                })
+                .map_err(|source| ProxyError::Bind { address: local_addr, source })?;
+            // Every socket listens before start returns, so no connection is refused.
+            let listened = ready.await.unwrap_or_else(|_| Err(std::io::Error::other("proxy worker stopped")));
+            listened.map_err(|source| ProxyError::Bind { address: local_addr, source })?;
+            stopped.push(finished);
+        }
+        tracing::info!(listen = %local_addr, upstream = %context.config.upstream.as_deref().unwrap_or(""), tls = tls.is_some(), workers, "palisade proxy started");
+        let task = tokio::spawn(async move {
+            for finished in stopped {
+                let _ = finished.await;
+            }
+        });
         Ok(RunningProxy { local_addr, metrics_addr, rules, metrics, shutdown: shutdown_sender, task })
     }
 }
@@ -291,7 +324,7 @@ fn parse_trusted(list: &[String]) -> Result<Vec<IpNet>, ProxyError> {
         .collect()
 }
 
-fn upstream_client(config: &ProxyConfig) -> Client<HttpConnector, ProxyBody> {
+fn upstream_client(config: &ProxyConfig) -> UpstreamClient {
     let limits = &config.limits;
     let mut connector = HttpConnector::new();
     connector.set_connect_timeout(Some(Duration::from_secs(limits.upstream_connect_timeout_secs)));
@@ -356,84 +389,147 @@ fn connection_builder(config: &ProxyConfig) -> auto::Builder<TokioExecutor> {
     builder
 }
 
-async fn accept_loop(
-    listener: TcpListener,
+/// Binds `workers` sockets to `listen` with `SO_REUSEPORT`, the first one choosing the
+/// port when `listen` has port 0. Returns them with the address they share.
+fn bind_sockets(listen: SocketAddr, workers: usize) -> Result<(Vec<TcpSocket>, SocketAddr), ProxyError> {
+    let bind = |address: SocketAddr| -> std::io::Result<TcpSocket> {
+        let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        #[cfg(unix)]
+        socket.set_reuseport(true)?;
+        socket.bind(address)?;
+        Ok(socket)
+    };
+    let first = bind(listen).map_err(|source| ProxyError::Bind { address: listen, source })?;
+    let local_addr = first.local_addr().map_err(|source| ProxyError::Bind { address: listen, source })?;
+    let mut sockets = vec![first];
+    // Without SO_REUSEPORT a second socket cannot share the address: one worker serves.
+    if cfg!(unix) {
+        for _ in 1..workers {
+            sockets.push(bind(local_addr).map_err(|source| ProxyError::Bind { address: local_addr, source })?);
+        }
+    }
+    Ok((sockets, local_addr))
+}
+
+/// Pending connections the kernel queues per listening socket.
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// One event loop: a single-threaded runtime that accepts on its own socket and forwards
+/// through its own upstream pool, so a request never wakes a task on another thread.
+struct Worker {
     context: Arc<Context>,
+    client: UpstreamClient,
     tls: Option<TlsAcceptor>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    let builder = Arc::new(connection_builder(&context.config));
-    let graceful = GracefulShutdown::new();
-    let permits = Arc::new(Semaphore::new(context.config.limits.max_connections));
-    let handshake_timeout = Duration::from_secs(context.config.limits.tls_handshake_timeout_secs);
+    /// Client connection slots, shared by every worker.
+    permits: Arc<Semaphore>,
+}
 
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    // Out of file descriptors or similar: pause instead of spinning.
-                    tracing::warn!(%error, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            _ = shutdown.changed() => break,
-        };
-        let Ok(permit) = permits.clone().try_acquire_owned() else {
-            context.metrics.connection_rejected();
-            drop(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let local = stream.local_addr().unwrap_or(peer);
-        let framing = Arc::new(guard::FramingVerdict::default());
-        let info = Arc::new(ConnInfo { peer, local, tls: tls.is_some(), framing: framing.clone() });
-        let (max_head_bytes, max_headers) = (context.config.limits.max_header_bytes, context.config.limits.max_headers);
-        let service_context = context.clone();
-        let service = service_fn(move |request| handler::handle(service_context.clone(), info.clone(), request));
-        let watcher = graceful.watcher();
-        let builder = builder.clone();
-        let tls = tls.clone();
-        let metrics = context.metrics.clone();
-
-        tokio::spawn(async move {
-            let _permit = permit;
-            metrics.connection_opened();
-            let result = match tls {
-                None => {
-                    let guarded = guard::Guarded::new(stream, framing, max_head_bytes, max_headers);
-                    watcher.watch(builder.serve_connection(TokioIo::new(guarded), service).into_owned()).await
-                }
-                Some(acceptor) => match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-                    Ok(Ok(tls_stream)) => {
-                        let guarded = guard::Guarded::new(tls_stream, framing, max_head_bytes, max_headers);
-                        watcher.watch(builder.serve_connection(TokioIo::new(guarded), service).into_owned()).await
-                    }
-                    Ok(Err(error)) => {
-                        tracing::debug!(%error, %peer, "TLS handshake failed");
-                        metrics.tls_handshake_failed();
-                        Ok(())
-                    }
-                    Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
-                        metrics.tls_handshake_failed();
-                        Ok(())
-                    }
-                },
-            };
-            if let Err(error) = result {
-                tracing::debug!(%error, %peer, "client connection ended with an error");
+impl Worker {
+    /// Serves on the calling thread until `shutdown` turns true or its sender is dropped.
+    /// Reports on `listening` whether the socket listens.
+    fn run(self, socket: TcpSocket, listening: oneshot::Sender<std::io::Result<()>>, shutdown: watch::Receiver<bool>) {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                let _ = listening.send(Err(error));
+                return;
             }
-            metrics.connection_closed();
+        };
+        runtime.block_on(async move {
+            match socket.listen(LISTEN_BACKLOG) {
+                Ok(listener) => {
+                    let _ = listening.send(Ok(()));
+                    self.accept_loop(listener, shutdown).await;
+                }
+                Err(error) => {
+                    let _ = listening.send(Err(error));
+                }
+            }
         });
     }
 
-    drop(listener);
-    let grace = Duration::from_secs(context.config.limits.shutdown_grace_secs);
-    tokio::select! {
-        _ = graceful.shutdown() => tracing::info!("palisade proxy stopped"),
-        _ = tokio::time::sleep(grace) => tracing::warn!("palisade proxy stopped with requests still running after the shutdown grace time"),
+    async fn accept_loop(self, listener: TcpListener, mut shutdown: watch::Receiver<bool>) {
+        let Worker { context, client, tls, permits } = self;
+        let builder = Arc::new(connection_builder(&context.config));
+        let graceful = GracefulShutdown::new();
+        let handshake_timeout = Duration::from_secs(context.config.limits.tls_handshake_timeout_secs);
+
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors or similar: pause instead of spinning.
+                        tracing::warn!(%error, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                _ = shutdown.changed() => break,
+            };
+            let Ok(permit) = permits.clone().try_acquire_owned() else {
+                context.metrics.connection_rejected();
+                drop(stream);
+                continue;
+            };
+            let _ = stream.set_nodelay(true);
+            let local = stream.local_addr().unwrap_or(peer);
+            let framing = Arc::new(guard::FramingVerdict::default());
+            let info = Arc::new(ConnInfo {
+                peer,
+                local,
+                tls: tls.is_some(),
+                framing: framing.clone(),
+                client: client.clone(),
+            });
+            let (max_head_bytes, max_headers) =
+                (context.config.limits.max_header_bytes, context.config.limits.max_headers);
+            let service_context = context.clone();
+            let service = service_fn(move |request| handler::handle(service_context.clone(), info.clone(), request));
+            let watcher = graceful.watcher();
+            let builder = builder.clone();
+            let tls = tls.clone();
+            let metrics = context.metrics.clone();
+
+            tokio::spawn(async move {
+                let _permit = permit;
+                metrics.connection_opened();
+                let result = match tls {
+                    None => {
+                        let guarded = guard::Guarded::new(stream, framing, max_head_bytes, max_headers);
+                        watcher.watch(builder.serve_connection(TokioIo::new(guarded), service).into_owned()).await
+                    }
+                    Some(acceptor) => match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                        Ok(Ok(tls_stream)) => {
+                            let guarded = guard::Guarded::new(tls_stream, framing, max_head_bytes, max_headers);
+                            watcher.watch(builder.serve_connection(TokioIo::new(guarded), service).into_owned()).await
+                        }
+                        Ok(Err(error)) => {
+                            tracing::debug!(%error, %peer, "TLS handshake failed");
+                            metrics.tls_handshake_failed();
+                            Ok(())
+                        }
+                        Err(_) => {
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                            metrics.tls_handshake_failed();
+                            Ok(())
+                        }
+                    },
+                };
+                if let Err(error) = result {
+                    tracing::debug!(%error, %peer, "client connection ended with an error");
+                }
+                metrics.connection_closed();
+            });
+        }
+
+        drop(listener);
+        let grace = Duration::from_secs(context.config.limits.shutdown_grace_secs);
+        tokio::select! {
+            _ = graceful.shutdown() => tracing::info!("palisade proxy stopped"),
+            _ = tokio::time::sleep(grace) => tracing::warn!("palisade proxy stopped with requests still running after the shutdown grace time"),
+        }
     }
 }
 
