@@ -125,20 +125,48 @@ fn is_upper_code(bytes: &[u8], stats: &CharStats) -> bool {
 /// random tokens have runs of capitals and capitals followed by one lower-case letter
 /// (`FRhiaCUzzosvbY`).
 fn looks_random_case(bytes: &[u8]) -> bool {
+    misplaced_capitals(bytes, false)
+}
+
+/// True for a name made of letters in camelCase or PascalCase words, where an acronym of
+/// two to five capitals may stand before a word or at the end (`ATMServices`,
+/// `customerID`). Object keys are read this way. Path segments are not, because random
+/// identifiers of letters alone look the same there.
+pub fn is_camel_case_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    !bytes.is_empty() && bytes.iter().all(u8::is_ascii_alphabetic) && !misplaced_capitals(bytes, true)
+}
+
+fn misplaced_capitals(bytes: &[u8], acronyms: bool) -> bool {
+    let lower = |i: usize| bytes.get(i).is_some_and(u8::is_ascii_lowercase);
     let mut capitals = 0;
-    let mut word_starts = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        if !b.is_ascii_uppercase() {
+    let mut placed = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_uppercase() {
+            i += 1;
             continue;
         }
-        capitals += 1;
-        let next_two_lower = bytes.get(i + 1).is_some_and(u8::is_ascii_lowercase)
-            && bytes.get(i + 2).is_some_and(u8::is_ascii_lowercase);
-        if next_two_lower {
-            word_starts += 1;
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_uppercase() {
+            i += 1;
+        }
+        let run = i - start;
+        capitals += run;
+        let word_start = lower(i) && lower(i + 1);
+        placed += usize::from(word_start);
+        let acronym = if word_start {
+            run - 1
+        } else if i == bytes.len() {
+            run
+        } else {
+            0
+        };
+        if acronyms && (2..=5).contains(&acronym) {
+            placed += acronym;
         }
     }
-    let misplaced = capitals - word_starts;
+    let misplaced = capitals - placed;
     misplaced >= 2 && misplaced * 2 >= capitals
 }
 
@@ -287,6 +315,16 @@ mod tests {
         ];
         for (segment, expected) in cases {
             assert_eq!(classify_segment(segment), expected, "{segment}");
+        }
+    }
+
+    #[test]
+    fn camel_case_names_with_acronyms() {
+        for name in ["ATMServices", "OtherATMServices", "customerID", "accountSettings", "URLPath", "id"] {
+            assert!(is_camel_case_name(name), "{name}");
+        }
+        for name in ["FRhiaCUzzosvbY", "xQZRbcdEfGhT", "AbCdEfGhIjKl", "user_id", "abc123", ""] {
+            assert!(!is_camel_case_name(name), "{name}");
         }
     }
 

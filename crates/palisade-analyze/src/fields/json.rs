@@ -11,7 +11,7 @@ use palisade_core::FieldType;
 use palisade_core::json_key::KeyText;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use crate::discovery::shape::classify_segment;
+use crate::discovery::shape::{classify_segment, is_camel_case_name};
 
 /// Maximum length of an object key used in a field path, in bytes. Longer keys are
 /// reported as `{key}`.
@@ -228,9 +228,13 @@ fn integer_text(mut value: u64, buffer: &mut [u8; 20]) -> &str {
 }
 
 /// True for object keys that are identifiers rather than names. Short keys without
-/// digits or `@` are names, which settles most keys without classifying them.
+/// digits or `@`, and camelCase names with acronyms such as `ATMServices`, are names,
+/// which settles most keys without classifying them.
 fn looks_like_identifier(key: &str) -> bool {
     if key.len() < 10 && !key.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
+        return false;
+    }
+    if is_camel_case_name(key) {
         return false;
     }
     classify_segment(key).is_identifier()
@@ -314,6 +318,13 @@ mod tests {
         let (seen, _) = walk(r#"{"42":{"n":1},"43":{"n":2}}"#, 32, 100);
         let paths: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, vec!["", "{key}", "{key}.n", "{key}", "{key}.n"]);
+    }
+
+    #[test]
+    fn names_with_acronyms_stay_names() {
+        let (seen, _) = walk(r#"{"ATMServices":1,"OtherATMServices":2,"FRhiaCUzzosvbY":3}"#, 32, 100);
+        let paths: Vec<&str> = seen.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, vec!["", "ATMServices", "OtherATMServices", "{key}"]);
     }
 
     #[test]
