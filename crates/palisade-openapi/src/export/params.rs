@@ -253,15 +253,23 @@ pub(crate) fn security_requirements(
             AuthScheme::Basic => names.add("basicAuth", json!({"type": "http", "scheme": "basic"})),
             AuthScheme::Bearer => names.add("bearerAuth", json!({"type": "http", "scheme": "bearer"})),
             AuthScheme::Jwt => names.add("jwtAuth", json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})),
+            // Each key name seen is its own alternative: an API that takes `?key=` or
+            // `?access_token=` documents both.
             AuthScheme::ApiKeyHeader => {
-                let header = key_header_name(fields, samples);
-                let id = format!("apiKeyHeader_{}", sanitize(&header));
-                names.add(&id, json!({"type": "apiKey", "in": "header", "name": header}))
+                for header in key_header_names(fields, samples) {
+                    let id = format!("apiKeyHeader_{}", sanitize(&header));
+                    let name = names.add(&id, json!({"type": "apiKey", "in": "header", "name": header}));
+                    alternatives.push(json!({ name: [] }));
+                }
+                continue;
             }
             AuthScheme::ApiKeyQuery => {
-                let param = key_query_name(fields, samples);
-                let id = format!("apiKeyQuery_{}", sanitize(&param));
-                names.add(&id, json!({"type": "apiKey", "in": "query", "name": param}))
+                for param in key_query_names(fields, samples) {
+                    let id = format!("apiKeyQuery_{}", sanitize(&param));
+                    let name = names.add(&id, json!({"type": "apiKey", "in": "query", "name": param}));
+                    alternatives.push(json!({ name: [] }));
+                }
+                continue;
             }
             AuthScheme::SessionCookie => names.add(
                 "sessionCookie",
@@ -286,20 +294,20 @@ fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' }).collect()
 }
 
-fn key_header_name(fields: &[DataField], samples: &[&Trace]) -> String {
+fn key_header_names(fields: &[DataField], samples: &[&Trace]) -> Vec<String> {
     let from_fields =
         fields.iter().filter(|f| f.section == Section::RequestHeader).map(|f| f.path.to_ascii_lowercase());
     let from_samples = samples.iter().flat_map(|s| s.request.headers.iter().map(|h| h.name.to_ascii_lowercase()));
     let names: BTreeSet<String> = from_fields.chain(from_samples).filter(|name| is_key_header(name)).collect();
-    names.into_iter().next().unwrap_or_else(|| "x-api-key".to_string())
+    if names.is_empty() { vec!["x-api-key".to_string()] } else { names.into_iter().collect() }
 }
 
-fn key_query_name(fields: &[DataField], samples: &[&Trace]) -> String {
+pub(crate) fn key_query_names(fields: &[DataField], samples: &[&Trace]) -> Vec<String> {
     let from_fields = fields.iter().filter(|f| f.section == Section::Query).map(|f| f.path.clone());
     let from_samples = samples.iter().flat_map(|s| s.request.query.iter().map(|q| q.name.clone()));
     let names: BTreeSet<String> = from_fields
         .chain(from_samples)
         .filter(|name| KEY_QUERY_PARAMS.contains(&name.to_ascii_lowercase().as_str()))
         .collect();
-    names.into_iter().next().unwrap_or_else(|| "api_key".to_string())
+    if names.is_empty() { vec!["api_key".to_string()] } else { names.into_iter().collect() }
 }

@@ -382,3 +382,14 @@ fn exported_description_passes_openapi_spec_validator() {
         );
     }
 }
+
+#[test]
+fn every_query_key_name_becomes_a_scheme() {
+    let mut with_key = sample("/users/1", "active", 0);
+    with_key.request.query.push(QueryParam { name: "key".into(), value: "[redacted]".into() });
+    let mut with_token = sample("/users/2", "active", 1);
+    with_token.request.query.push(QueryParam { name: "access_token".into(), value: "[redacted]".into() });
+    let names = params::key_query_names(&[], &[&with_key, &with_token]);
+    assert_eq!(names, ["access_token", "key"]);
+    assert_eq!(params::key_query_names(&[], &[]), ["api_key"]);
+}
