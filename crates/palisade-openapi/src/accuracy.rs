@@ -3,7 +3,9 @@
 //! - Paths: the sets of path templates, parameter names ignored and the original's base
 //!   path removed from the reconstruction, scored by precision, recall and F1.
 //! - Parameters: of the original's query and header parameters on paired operations, the
-//!   share the reconstruction also has (by name; headers without case).
+//!   share the reconstruction also has (by name; headers without case), as a parameter or
+//!   as an API key security scheme of the operation. `Accept`, `Content-Type` and
+//!   `Authorization` headers do not count, because OpenAPI specifies that they are ignored.
 //! - Response fields: of the original's JSON response body fields on paired operations
 //!   and statuses that the traffic reached, the share the reconstruction also has (by
 //!   field path such as `items[].email`), and of those the share with the same type.
@@ -135,7 +137,7 @@ pub fn compare(original: &ApiSpec, reconstructed: &ApiSpec, original_base: &str)
         let Some(reconstructed_op) = reconstructed_ops.get(key) else {
             continue;
         };
-        let (expected, matched) = compare_parameters(original_op, reconstructed_op);
+        let (expected, matched) = compare_parameters(original_op, reconstructed, reconstructed_op);
         parameters.0 += expected;
         parameters.1 += matched;
 
@@ -186,16 +188,23 @@ fn by_key<'a>(spec: &'a ApiSpec, base: &str) -> BTreeMap<(String, String), &'a O
     map
 }
 
-fn compare_parameters(original: &Operation, reconstructed: &Operation) -> (usize, usize) {
+/// Header parameters that OpenAPI specifies are ignored, because media types and security
+/// schemes describe them.
+const IGNORED_HEADERS: [&str; 3] = ["accept", "content-type", "authorization"];
+
+fn compare_parameters(original: &Operation, reconstructed_spec: &ApiSpec, reconstructed: &Operation) -> (usize, usize) {
     let key = |location: ParamLocation, name: &str| {
         if location == ParamLocation::Header { name.to_ascii_lowercase() } else { name.to_string() }
     };
-    let found: BTreeSet<(ParamLocation, String)> =
+    let mut found: BTreeSet<(ParamLocation, String)> =
         reconstructed.parameters.iter().map(|p| (p.location, key(p.location, &p.name))).collect();
+    found.extend(key_parameters(reconstructed_spec, reconstructed).into_iter().map(|(l, n)| (l, key(l, &n))));
     let mut expected = 0;
     let mut matched = 0;
     for param in &original.parameters {
-        if !matches!(param.location, ParamLocation::Query | ParamLocation::Header) {
+        let ignored = param.location == ParamLocation::Header
+            && IGNORED_HEADERS.iter().any(|h| param.name.eq_ignore_ascii_case(h));
+        if !matches!(param.location, ParamLocation::Query | ParamLocation::Header) || ignored {
             continue;
         }
         expected += 1;
@@ -204,6 +213,36 @@ fn compare_parameters(original: &Operation, reconstructed: &Operation) -> (usize
         }
     }
     (expected, matched)
+}
+
+/// Query and header parameters named by the API key security schemes that apply to
+/// `operation`: a key sent as `?access_token=` is documented either as a parameter or as
+/// such a scheme, and both describe the same request.
+fn key_parameters(spec: &ApiSpec, operation: &Operation) -> Vec<(ParamLocation, String)> {
+    let document = spec.document();
+    let requirements = document.get(&format!("{}/security", operation.pointer)).or_else(|| document.get("/security"));
+    let schemes = document.get("/components/securitySchemes").or_else(|| document.get("/securityDefinitions"));
+    let (Some(Value::Array(requirements)), Some(Value::Object(schemes))) = (requirements, schemes) else {
+        return Vec::new();
+    };
+    let mut parameters = Vec::new();
+    for name in requirements.iter().filter_map(Value::as_object).flat_map(|r| r.keys()) {
+        let Some(scheme) = schemes.get(name).and_then(|s| document.resolve(s, "").ok()).map(|(s, _)| s) else {
+            continue;
+        };
+        if scheme.get("type").and_then(Value::as_str) != Some("apiKey") {
+            continue;
+        }
+        let location = match scheme.get("in").and_then(Value::as_str) {
+            Some("query") => ParamLocation::Query,
+            Some("header") => ParamLocation::Header,
+            _ => continue,
+        };
+        if let Some(name) = scheme.get("name").and_then(Value::as_str) {
+            parameters.push((location, name.to_string()));
+        }
+    }
+    parameters
 }
 
 fn same_media(a: &str, b: &str) -> bool {
@@ -315,5 +354,36 @@ mod tests {
         assert_eq!(score.recall, 0.75);
         assert!((score.f1 - 2.0 * 0.6 * 0.75 / 1.35).abs() < 1e-12);
         assert_eq!(Score::new(0, 0, 0).f1, 0.0);
+    }
+
+    fn spec(json: &str) -> ApiSpec {
+        crate::import::import(json.as_bytes(), crate::SourceFormat::Json, &crate::ImportSettings::default()).unwrap()
+    }
+
+    #[test]
+    fn parameter_recall_key_schemes_and_headers() {
+        let original = spec(
+            r#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/items": {"get": {
+                "parameters": [
+                    {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                    {"name": "access_token", "in": "query", "schema": {"type": "string"}},
+                    {"name": "X-Trace", "in": "header", "schema": {"type": "string"}},
+                    {"name": "Accept", "in": "header", "schema": {"type": "string"}},
+                    {"name": "Content-Type", "in": "header", "schema": {"type": "string"}}
+                ],
+                "responses": {"200": {"description": "ok"}}}}}}"#,
+        );
+        let reconstructed = spec(
+            r#"{"openapi": "3.1.0", "info": {"title": "t", "version": "1"},
+                "components": {"securitySchemes": {"token": {"type": "apiKey", "in": "query", "name": "access_token"}}},
+                "paths": {"/items": {"get": {
+                "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                "security": [{"token": []}],
+                "responses": {"200": {"description": "ok"}}}}}}"#,
+        );
+        // limit and access_token are found, X-Trace is not, Accept and Content-Type do
+        // not count.
+        let accuracy = compare(&original, &reconstructed, "");
+        assert_eq!((accuracy.parameters.expected, accuracy.parameters.matched), (3, 2));
     }
 }

@@ -64,11 +64,14 @@ pub struct Synthesizer<'d> {
     options: SynthOptions,
     nodes: usize,
     counter: u64,
+    /// True while a response body is generated. Responses carry `readOnly` properties and
+    /// leave out `writeOnly` ones, and request bodies do the opposite.
+    in_response: bool,
 }
 
 impl<'d> Synthesizer<'d> {
     pub fn new(document: &'d Document, seed: u64, options: SynthOptions) -> Self {
-        Self { document, rng: Rng::with_seed(seed), options, nodes: 0, counter: 0 }
+        Self { document, rng: Rng::with_seed(seed), options, nodes: 0, counter: 0, in_response: false }
     }
 
     /// Generates a value for `schema`.
@@ -245,7 +248,10 @@ impl<'d> Synthesizer<'d> {
             }
         }
         let head = operation.method == "HEAD";
-        match self.body(&documented.content) {
+        self.in_response = true;
+        let body = self.body(&documented.content);
+        self.in_response = false;
+        match body {
             Some((content_type, bytes)) if !head && status != 204 => {
                 headers.push(Header::new("Content-Type", content_type.clone()));
                 Response { status, headers, content_type: Some(content_type), body: Body { bytes, truncated: false } }
@@ -361,8 +367,10 @@ impl<'d> Synthesizer<'d> {
         if let Some(properties) = map.get("properties").and_then(Value::as_object) {
             for (name, property) in properties {
                 let is_required = required.contains(&name.as_str());
-                let read_only = property.get("readOnly").and_then(Value::as_bool) == Some(true);
-                if !is_required && (exhausted || read_only || self.rng.f64() >= self.options.optional_probability) {
+                let flag = |name: &str| property.get(name).and_then(Value::as_bool) == Some(true);
+                let other_direction = if self.in_response { flag("writeOnly") } else { flag("readOnly") };
+                if !is_required && (exhausted || other_direction || self.rng.f64() >= self.options.optional_probability)
+                {
                     continue;
                 }
                 object.insert(name.clone(), self.generate(property, depth + 1));
@@ -592,4 +600,35 @@ fn flatten_form(name: String, value: &Value, pairs: &mut Vec<(String, String)>) 
 /// values.
 pub fn parameter_type<'a>(document: &'a Document, schema: Option<&'a SchemaRef>) -> Option<&'a str> {
     schema_type(document, schema)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_only_and_write_only_bodies() {
+        let spec = crate::import::import(
+            br##"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/users": {"post": {
+                "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
+                "responses": {"201": {"description": "created",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}}}}},
+              "components": {"schemas": {"User": {"type": "object", "properties": {
+                "id": {"type": "integer", "readOnly": true},
+                "password": {"type": "string", "writeOnly": true},
+                "name": {"type": "string"}}}}}}"##,
+            crate::SourceFormat::Json,
+            &crate::ImportSettings::default(),
+        )
+        .unwrap();
+        let options = SynthOptions { optional_probability: 1.0, ..SynthOptions::default() };
+        let mut synthesizer = Synthesizer::new(spec.document(), 7, options);
+        let trace = synthesizer.trace(&spec.operations[0], "api.test", "", &BTreeMap::new(), 0);
+        let keys = |bytes: &[u8]| {
+            let value: Value = serde_json::from_slice(bytes).unwrap();
+            value.as_object().unwrap().keys().cloned().collect::<Vec<_>>()
+        };
+        assert_eq!(keys(&trace.request.body.bytes), ["name", "password"]);
+        assert_eq!(keys(&trace.response.unwrap().body.bytes), ["id", "name"]);
+    }
 }

@@ -83,6 +83,11 @@ struct Report {
     skipped: Vec<(String, String)>,
     /// Sums over descriptions, per tool (micro averages).
     overall: BTreeMap<String, Accuracy>,
+    /// With `--tool`: sums over the descriptions every tool has output for, so that the
+    /// tools compare on the same set.
+    in_common: BTreeMap<String, Accuracy>,
+    /// Number of descriptions behind `in_common`.
+    in_common_descriptions: usize,
 }
 
 pub fn run(args: &SpecEvalArgs) -> Result<u8> {
@@ -103,6 +108,8 @@ pub fn run(args: &SpecEvalArgs) -> Result<u8> {
         specs: Vec::new(),
         skipped: Vec::new(),
         overall: BTreeMap::new(),
+        in_common: BTreeMap::new(),
+        in_common_descriptions: 0,
     };
     for path in description_files(&args.specs)? {
         let name = path.strip_prefix(&args.specs).unwrap_or(&path).to_string_lossy().replace('\\', "/");
@@ -126,6 +133,15 @@ pub fn run(args: &SpecEvalArgs) -> Result<u8> {
     }
     if report.specs.is_empty() {
         bail!("no OpenAPI descriptions found in {}", args.specs.display());
+    }
+    if !tools.is_empty() {
+        for row in report.specs.iter().filter(|row| tools.iter().all(|(tool, _)| row.scores.contains_key(tool))) {
+            report.in_common_descriptions += 1;
+            for (tool, accuracy) in &row.scores {
+                let total = report.in_common.entry(tool.clone()).or_default();
+                *total = total.add(accuracy);
+            }
+        }
     }
 
     match args.format {
@@ -422,6 +438,10 @@ fn print_report(report: &Report) {
     }
     for tool in &tools {
         row(&mut out, "overall (micro)", tool, String::new(), &report.overall[*tool]);
+    }
+    let in_common = format!("{} in common (micro)", report.in_common_descriptions);
+    for (tool, score) in &report.in_common {
+        row(&mut out, &in_common, tool, String::new(), score);
     }
     println!("{out}");
     let not_recorded: usize = report.specs.iter().map(|s| s.not_recorded).sum();
