@@ -74,9 +74,9 @@ impl ActorResolver {
         ActorRef { kind, id: format!("{}:{value}", kind.as_str()), ip }
     }
 
-    /// The client address: the peer, or, when the peer is a trusted proxy, the right-most
-    /// address in `X-Forwarded-For` that is not itself a trusted proxy.
-    fn client_ip(&self, trace: &Trace) -> Option<String> {
+    /// Returns the client address: the peer, or, when the peer is a trusted proxy, the
+    /// right-most address in `X-Forwarded-For` that is not itself a trusted proxy.
+    pub fn client_ip(&self, trace: &Trace) -> Option<String> {
         let peer = trace.meta.client.as_ref().map(|p| p.address.clone());
         let peer_ip = peer.as_deref().and_then(|p| p.parse::<IpAddr>().ok());
         let Some(peer_ip) = peer_ip else {

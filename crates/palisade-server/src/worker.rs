@@ -150,9 +150,8 @@ impl WorkerLoop {
                     }
                     let added = self.pipeline.counters().findings.saturating_sub(findings_before) as usize;
                     if added > 0 && self.rules.is_some() {
-                        // NOTE: this is the address the source reported, without the
-                        // `actors.trusted_proxies` resolution that actor ids get.
-                        let ip = trace.meta.client.as_ref().map(|peer| peer.address.clone());
+                        // The client behind trusted proxies, as actor ids resolve it.
+                        let ip = self.pipeline.config().actors.client_ip(trace);
                         self.finding_ips.extend(std::iter::repeat_n(ip, added));
                     }
                 }

@@ -353,6 +353,53 @@ blocking:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ip_policy_uses_forwarded_client() {
+    let config_text = "
+version: 1
+server:
+  commit_interval_ms: 50
+actors:
+  trusted_proxies: [10.0.0.0/8]
+blocking:
+  policies:
+    - name: sqli-by-ip
+      when: {classes: [sqli], min_confidence: medium, count: 2, within_secs: 600}
+      action: {block_secs: 3600}
+      key: ip
+      mode: block
+";
+    let config = Config::parse(config_text, "test.yaml").unwrap();
+    let server = TestServer::start_with(config).await;
+
+    // A load balancer at 10.0.0.7 forwards the attacker's requests.
+    let attack = |n: u32| {
+        json!({
+            "request": {"method": "GET",
+                        "url": format!("https://api.example.com/products?id={n}%27%20UNION%20SELECT%20password%20FROM%20users--"),
+                        "headers": [{"name": "X-Forwarded-For", "value": "203.0.113.9, 10.0.0.3"}]},
+            "response": {"status": 200},
+            "meta": {"client": {"address": "10.0.0.7", "port": 40000}}
+        })
+    };
+    let batch = json!([attack(1), attack(2)]);
+    assert_eq!(server.post("/api/v1/traces", &server.ingest, batch.to_string()).await.status(), 200);
+
+    let made = eventually(Duration::from_secs(10), async || {
+        server.get_json("/api/v1/rules").await["items"].as_array().is_some_and(|items| !items.is_empty())
+    })
+    .await;
+    let rules: Value = server.get_json("/api/v1/rules").await;
+    assert!(made, "no policy rule; rules: {rules}");
+    let rule = &rules["items"][0];
+    assert_eq!(rule["origin"], "policy:sqli-by-ip");
+    assert_eq!(rule["conditions"][0]["all"][0]["field"], "ip");
+    assert_eq!(rule["conditions"][0]["all"][0]["value"], "203.0.113.9");
+
+    let mut server = server;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_changes_from_other_processes_are_reloaded() {
     let config = Config::parse("version: 1\nblocking:\n  reload_interval_secs: 1\n", "test.yaml").unwrap();
     let server = TestServer::start_with(config).await;
