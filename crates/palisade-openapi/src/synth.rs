@@ -106,21 +106,33 @@ impl<'d> Synthesizer<'d> {
                 continue;
             };
             let value = self.value(schema);
-            let texts: Vec<String> = match (&value, param.style) {
-                (Value::Object(_), _) => continue,
-                (Value::Array(items), ParamStyle::Repeated) => items.iter().map(text_of).collect(),
-                (Value::Array(items), ParamStyle::Delimited(separator)) => {
-                    vec![items.iter().map(text_of).collect::<Vec<_>>().join(&separator.to_string())]
+            let pairs: Vec<(String, String)> = match (&value, param.style) {
+                // `deepObject` spreads an object as `name[key]=value`; arrays take the
+                // common `name[]=item` form, which OpenAPI leaves undefined.
+                (Value::Object(map), ParamStyle::DeepObject) => map
+                    .iter()
+                    .filter(|(_, v)| !v.is_object() && !v.is_array())
+                    .map(|(key, v)| (format!("{}[{key}]", param.name), text_of(v)))
+                    .collect(),
+                (Value::Array(items), ParamStyle::DeepObject) => {
+                    items.iter().map(|item| (format!("{}[]", param.name), text_of(item))).collect()
                 }
-                (Value::Array(_), ParamStyle::DeepObject) => continue,
-                (other, _) => vec![text_of(other)],
+                (Value::Object(_), _) => continue,
+                (Value::Array(items), ParamStyle::Repeated) => {
+                    items.iter().map(|item| (param.name.clone(), text_of(item))).collect()
+                }
+                (Value::Array(items), ParamStyle::Delimited(separator)) => {
+                    vec![(
+                        param.name.clone(),
+                        items.iter().map(text_of).collect::<Vec<_>>().join(&separator.to_string()),
+                    )]
+                }
+                (other, _) => vec![(param.name.clone(), text_of(other))],
             };
-            for text in texts {
+            for (name, text) in pairs {
                 match param.location {
-                    ParamLocation::Query => query.push(QueryParam { name: param.name.clone(), value: text }),
-                    ParamLocation::Header if !is_reserved_header(&param.name) => {
-                        headers.push(Header::new(param.name.clone(), text))
-                    }
+                    ParamLocation::Query => query.push(QueryParam { name, value: text }),
+                    ParamLocation::Header if !is_reserved_header(&param.name) => headers.push(Header::new(name, text)),
                     _ => {}
                 }
             }
@@ -630,5 +642,27 @@ mod tests {
         };
         assert_eq!(keys(&trace.request.body.bytes), ["name", "password"]);
         assert_eq!(keys(&trace.response.unwrap().body.bytes), ["id", "name"]);
+    }
+
+    #[test]
+    fn deep_object_query_parameters() {
+        let spec = crate::import::import(
+            br#"{"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/charges": {"get": {
+                "parameters": [
+                    {"name": "created", "in": "query", "required": true, "style": "deepObject", "explode": true,
+                     "schema": {"type": "object", "required": ["gte"], "properties": {"gte": {"type": "integer"}}}},
+                    {"name": "expand", "in": "query", "required": true, "style": "deepObject", "explode": true,
+                     "schema": {"type": "array", "minItems": 1, "maxItems": 1, "items": {"type": "string", "enum": ["customer"]}}}
+                ],
+                "responses": {"200": {"description": "ok"}}}}}}"#,
+            crate::SourceFormat::Json,
+            &crate::ImportSettings::default(),
+        )
+        .unwrap();
+        let mut synthesizer = Synthesizer::new(spec.document(), 7, SynthOptions::default());
+        let trace = synthesizer.trace(&spec.operations[0], "api.test", "", &BTreeMap::new(), 0);
+        let names: Vec<&str> = trace.request.query.iter().map(|q| q.name.as_str()).collect();
+        assert_eq!(names, ["created[gte]", "expand[]"]);
+        assert_eq!(trace.request.query[1].value, "customer");
     }
 }

@@ -151,7 +151,14 @@ pub(crate) fn query_and_header_parameters(endpoint: &Endpoint, fields: &[DataFie
     }
 
     let mut parameters = Vec::new();
+    let mut bracketed: BTreeMap<String, Vec<(String, Vec<&DataField>)>> = BTreeMap::new();
     for ((order, name), fields) in by_name {
+        if order == 0
+            && let Some((base, rest)) = bracket_name(&name)
+        {
+            bracketed.entry(base.to_string()).or_default().push((rest.to_string(), fields));
+            continue;
+        }
         let location = if order == 0 { "query" } else { "header" };
         let seen: u64 = fields.iter().map(|f| f.count).sum();
         let mut parameter = Map::new();
@@ -168,7 +175,67 @@ pub(crate) fn query_and_header_parameters(endpoint: &Endpoint, fields: &[DataFie
         }
         parameters.push(Value::Object(parameter));
     }
+    for (base, members) in bracketed {
+        parameters.push(deep_object_parameter(endpoint, &base, &members));
+    }
+    // The deepObject parameters were added last, so sort the query parameters by name
+    // again, ahead of the headers.
+    parameters.sort_by_key(|p| (p["in"] != "query", p["name"].as_str().unwrap_or("").to_string()));
     parameters
+}
+
+/// Splits a query name written in the bracket convention (`created[gte]`, `expand[]`,
+/// `items[0][price]`) into the base name and the rest from the first bracket.
+fn bracket_name(name: &str) -> Option<(&str, &str)> {
+    let open = name.find('[')?;
+    let (base, rest) = name.split_at(open);
+    (!base.is_empty() && rest.ends_with(']')).then_some((base, rest))
+}
+
+/// Describes the query names sharing `base` as one `deepObject` parameter, as OpenAPI
+/// writes `created[gte]=1`: an object whose properties are the first bracket keys, or an
+/// array when every key is empty or an index (`expand[]`, `ids[0]`).
+fn deep_object_parameter(endpoint: &Endpoint, base: &str, members: &[(String, Vec<&DataField>)]) -> Value {
+    let first_key = |rest: &str| rest[1..].split(']').next().unwrap_or("").to_string();
+    let nested = |rest: &str| rest.find(']').is_some_and(|end| end + 1 < rest.len());
+    let is_index = |key: &str| key.is_empty() || key.bytes().all(|b| b.is_ascii_digit());
+    let member_schema = |rest: &str, fields: &[&DataField]| {
+        if nested(rest) {
+            let after = &rest[rest.find(']').map_or(rest.len(), |end| end + 1)..];
+            if after.starts_with("[]") { json!({"type": "array"}) } else { json!({"type": "object"}) }
+        } else {
+            scalar_schema(fields)
+        }
+    };
+
+    let schema = if members.iter().all(|(rest, _)| is_index(&first_key(rest))) {
+        let all: Vec<&DataField> = members.iter().flat_map(|(_, fields)| fields.iter().copied()).collect();
+        let items = match members.iter().find(|(rest, _)| nested(rest)) {
+            Some((rest, fields)) => member_schema(rest, fields),
+            None => scalar_schema(&all),
+        };
+        json!({"type": "array", "items": items})
+    } else {
+        let mut properties = Map::new();
+        for (rest, fields) in members {
+            let key = first_key(rest);
+            if !properties.contains_key(&key) {
+                properties.insert(key, member_schema(rest, fields));
+            }
+        }
+        json!({"type": "object", "properties": properties})
+    };
+    // The parameter was present in at least as many requests as its most frequent member,
+    // so it is required when that member appears in every request.
+    let seen = members.iter().map(|(_, fields)| fields.iter().map(|f| f.count).sum::<u64>()).max().unwrap_or(0);
+    json!({
+        "name": base,
+        "in": "query",
+        "required": endpoint.hits > 0 && seen >= endpoint.hits,
+        "style": "deepObject",
+        "explode": true,
+        "schema": schema,
+    })
 }
 
 /// Infers the schema of a value sent as text: integer, number or boolean when every value

@@ -393,3 +393,30 @@ fn every_query_key_name_becomes_a_scheme() {
     assert_eq!(names, ["access_token", "key"]);
     assert_eq!(params::key_query_names(&[], &[]), ["api_key"]);
 }
+
+#[test]
+fn bracket_query_names_become_deep_objects() {
+    let mut endpoint = user_endpoint();
+    endpoint.fields.extend([
+        field(Section::Query, "created[gte]", None, FieldType::Integer, 10),
+        field(Section::Query, "created[lt]", None, FieldType::Integer, 4),
+        field(Section::Query, "expand[]", None, FieldType::String, 6),
+        field(Section::Query, "items[0][price]", None, FieldType::String, 2),
+    ]);
+    let document = export("api.example.com", &[endpoint]);
+    let parameters = document["paths"]["/users/{userId}"]["get"]["parameters"].as_array().unwrap().clone();
+    let names: Vec<&str> = parameters.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["userId", "created", "cursor", "expand", "items", "limit", "x-request-id"]);
+
+    let created = &parameters[1];
+    assert_eq!(created["style"], "deepObject");
+    assert_eq!(created["required"], true);
+    assert_eq!(
+        created["schema"],
+        json!({"type": "object", "properties": {"gte": {"type": "integer"}, "lt": {"type": "integer"}}})
+    );
+    let expand = &parameters[3];
+    assert_eq!(expand["required"], false);
+    assert_eq!(expand["schema"], json!({"type": "array", "items": {"type": "string"}}));
+    assert_eq!(parameters[4]["schema"], json!({"type": "array", "items": {"type": "object"}}));
+}
