@@ -17,6 +17,9 @@ use crate::rules::{DEFAULT_MAX_RATE_KEYS, Mode, RuleLimits};
 /// The configuration file format version this build reads.
 pub const CONFIG_VERSION: u32 = 1;
 
+/// Maximum of `proxy.workers`: each worker is a thread with a socket and a connection pool.
+pub const MAX_WORKERS: usize = 256;
+
 /// A proxy configuration file: `version: 1` and a `proxy:` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,9 +40,9 @@ pub struct ProxyConfig {
     pub upstream: Option<String>,
     /// Address of the separate metrics listener (`GET /metrics`); none when absent.
     pub metrics_listen: Option<SocketAddr>,
-    /// Event loops serving clients, each on its own thread with its own listening socket
-    /// on `listen` (`SO_REUSEPORT`, so the kernel spreads connections over them) and its
-    /// own pool of upstream connections; 0 means one per CPU core.
+    /// Number of event loops serving clients, at most [`MAX_WORKERS`]; 0 means one per CPU
+    /// core. Each has its own thread, upstream pool and socket on `listen`
+    /// (`SO_REUSEPORT`, so the kernel spreads connections over them).
     pub workers: usize,
     /// TLS termination; plain HTTP when absent.
     pub tls: Option<TlsConfig>,
@@ -225,6 +228,12 @@ impl ProxyConfig {
             ("proxy.mirror.max_queued_traces", self.mirror.max_queued_traces as u64),
             ("proxy.mirror.batch_size", self.mirror.batch_size as u64),
         ];
+        if self.workers > MAX_WORKERS {
+            return Err(ConfigError::Invalid {
+                field: "proxy.workers",
+                problem: format!("{}: expected at most {MAX_WORKERS}", self.workers),
+            });
+        }
         for (field, value) in positive {
             if value == 0 {
                 return Err(ConfigError::Invalid { field, problem: "0: expected at least 1".into() });
@@ -295,5 +304,9 @@ proxy:
         let mut config = ProxyConfig::default();
         config.limits.max_header_bytes = 100;
         assert!(config.validate().unwrap_err().to_string().contains("max_header_bytes"));
+        let mut config = ProxyConfig { workers: MAX_WORKERS + 1, ..ProxyConfig::default() };
+        assert!(config.validate().unwrap_err().to_string().contains("proxy.workers"));
+        config.workers = MAX_WORKERS;
+        assert!(config.validate().is_ok());
     }
 }

@@ -207,6 +207,29 @@ async fn upstream_down_gives_502_and_recovers() {
 }
 
 #[tokio::test]
+async fn workers_share_port_second_proxy_fails() {
+    let upstream = Upstream::default();
+    let address = upstream.start().await;
+    let mut settings = config(address);
+    settings.workers = 3;
+    let proxy = run_proxy(settings.clone(), RuleSource::Static(vec![]), Arc::new(NoMirror)).await.unwrap();
+    let client = client();
+    for _ in 0..20 {
+        // A new connection each time, so the kernel spreads them over the workers.
+        let fresh = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
+        assert_eq!(fresh.get(format!("http://{}/a", proxy.local_addr)).send().await.unwrap().status(), 200);
+    }
+    assert_eq!(upstream.hits(), 20);
+
+    settings.listen = Some(proxy.local_addr);
+    let second = run_proxy(settings, RuleSource::Static(vec![]), Arc::new(NoMirror)).await;
+    let error = second.err().expect("a second proxy on a port in use must not start");
+    assert!(matches!(error, ProxyError::Bind { .. }), "{error}");
+    assert_eq!(client.get(format!("http://{}/b", proxy.local_addr)).send().await.unwrap().status(), 200);
+    proxy.shutdown().await;
+}
+
+#[tokio::test]
 async fn upstream_timeout_gives_504() {
     let upstream = Upstream::default();
     let address = upstream.start().await;

@@ -56,8 +56,9 @@ pub enum ProxyError {
     MissingUpstream,
     #[error("invalid upstream {url:?}: {problem}")]
     InvalidUpstream { url: String, problem: String },
-    #[error("cannot listen on {address}: {source}")]
-    Bind { address: SocketAddr, source: std::io::Error },
+    /// The reason is part of the message, not a source, so an error chain names it once.
+    #[error("cannot listen on {address}: {reason}")]
+    Bind { address: SocketAddr, reason: std::io::Error },
     #[error("invalid TLS setting: {0}")]
     Tls(String),
     #[error("invalid rules: {0}")]
@@ -238,9 +239,15 @@ impl Proxy {
         let metrics_addr = match config.metrics_listen {
             Some(address) => {
                 let metrics_listener =
-                    TcpListener::bind(address).await.map_err(|source| ProxyError::Bind { address, source })?;
-                let bound = metrics_listener.local_addr().map_err(|source| ProxyError::Bind { address, source })?;
-                tokio::spawn(serve_metrics(metrics_listener, metrics.clone(), self.mirror.clone(), shutdown.clone()));
+                    TcpListener::bind(address).await.map_err(|reason| ProxyError::Bind { address, reason })?;
+                let bound = metrics_listener.local_addr().map_err(|reason| ProxyError::Bind { address, reason })?;
+                tokio::spawn(serve_metrics(
+                    metrics_listener,
+                    metrics.clone(),
+                    self.mirror.clone(),
+                    rules.clone(),
+                    shutdown.clone(),
+                ));
                 Some(bound)
             }
             None => None,
@@ -276,10 +283,10 @@ impl Proxy {
                     worker.run(socket, listening, shutdown);
                     let _ = done.send(());
                 })
-                .map_err(|source| ProxyError::Bind { address: local_addr, source })?;
+                .map_err(|reason| ProxyError::Bind { address: local_addr, reason })?;
             // Every socket listens before start returns, so no connection is refused.
             let listened = ready.await.unwrap_or_else(|_| Err(std::io::Error::other("proxy worker stopped")));
-            listened.map_err(|source| ProxyError::Bind { address: local_addr, source })?;
+            listened.map_err(|reason| ProxyError::Bind { address: local_addr, reason })?;
             stopped.push(finished);
         }
         tracing::info!(listen = %local_addr, upstream = %context.config.upstream.as_deref().unwrap_or(""), tls = tls.is_some(), workers, "palisade proxy started");
@@ -287,6 +294,7 @@ impl Proxy {
             for finished in stopped {
                 let _ = finished.await;
             }
+            tracing::info!("palisade proxy stopped");
         });
         Ok(RunningProxy { local_addr, metrics_addr, rules, metrics, shutdown: shutdown_sender, task })
     }
@@ -400,13 +408,21 @@ fn bind_sockets(listen: SocketAddr, workers: usize) -> Result<(Vec<TcpSocket>, S
         socket.bind(address)?;
         Ok(socket)
     };
-    let first = bind(listen).map_err(|source| ProxyError::Bind { address: listen, source })?;
-    let local_addr = first.local_addr().map_err(|source| ProxyError::Bind { address: listen, source })?;
+    // A socket without SO_REUSEPORT binds the address first, so that another process
+    // listening there makes this start fail instead of silently sharing the port.
+    let probe = |address: SocketAddr| -> std::io::Result<SocketAddr> {
+        let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+        socket.set_reuseaddr(true)?;
+        socket.bind(address)?;
+        socket.local_addr()
+    };
+    let local_addr = probe(listen).map_err(|reason| ProxyError::Bind { address: listen, reason })?;
+    let first = bind(local_addr).map_err(|reason| ProxyError::Bind { address: local_addr, reason })?;
     let mut sockets = vec![first];
-    // Without SO_REUSEPORT a second socket cannot share the address: one worker serves.
+    // Without SO_REUSEPORT a second socket cannot share the address, so one worker serves.
     if cfg!(unix) {
         for _ in 1..workers {
-            sockets.push(bind(local_addr).map_err(|source| ProxyError::Bind { address: local_addr, source })?);
+            sockets.push(bind(local_addr).map_err(|reason| ProxyError::Bind { address: local_addr, reason })?);
         }
     }
     Ok((sockets, local_addr))
@@ -527,7 +543,7 @@ impl Worker {
         drop(listener);
         let grace = Duration::from_secs(context.config.limits.shutdown_grace_secs);
         tokio::select! {
-            _ = graceful.shutdown() => tracing::info!("palisade proxy stopped"),
+            _ = graceful.shutdown() => tracing::debug!("proxy worker stopped"),
             _ = tokio::time::sleep(grace) => tracing::warn!("palisade proxy stopped with requests still running after the shutdown grace time"),
         }
     }
@@ -538,6 +554,7 @@ async fn serve_metrics(
     listener: TcpListener,
     metrics: Arc<ProxyMetrics>,
     mirror: Arc<dyn MirrorSink>,
+    rules: RuleHandle,
     mut shutdown: watch::Receiver<bool>,
 ) {
     loop {
@@ -553,9 +570,12 @@ async fn serve_metrics(
         };
         let metrics = metrics.clone();
         let mirror = mirror.clone();
+        let rules = rules.clone();
         let service = service_fn(move |request: http::Request<hyper::body::Incoming>| {
             let metrics = metrics.clone();
             let mirror = mirror.clone();
+            // Rules handed in by the server change without the feed, so count them here.
+            metrics.set_rules_loaded(rules.current().rules.len());
             async move {
                 let response = if request.uri().path() == "/metrics" && request.method() == http::Method::GET {
                     http::Response::builder()
