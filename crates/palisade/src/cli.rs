@@ -21,7 +21,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
 
     /// Log format on standard error. The level comes from PALISADE_LOG (default: info for
-    /// `serve`, warn otherwise), for example PALISADE_LOG=debug.
+    /// `serve` and `proxy`, warn otherwise), for example PALISADE_LOG=debug.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
