@@ -57,7 +57,7 @@ done
 echo "== building palisade and the load generator (release)"
 cargo build --release -q -p palisade-proxy --example loadgen --example proxy_serve
 proxy_command=("$palisade" proxy)
-if ! cargo build --release -q -p palisade; then
+if [ -z "${PALISADE_BIN:-}" ] && ! cargo build --release -q -p palisade; then
     # Other crates of the workspace may be mid-change; the library's own runner takes the
     # same flags used here and runs the same request path.
     echo "note: the palisade binary did not build; measuring examples/proxy_serve.rs (same run_proxy) instead"

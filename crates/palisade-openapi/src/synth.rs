@@ -107,8 +107,8 @@ impl<'d> Synthesizer<'d> {
             };
             let value = self.value(schema);
             let pairs: Vec<(String, String)> = match (&value, param.style) {
-                // `deepObject` spreads an object as `name[key]=value`; arrays take the
-                // common `name[]=item` form, which OpenAPI leaves undefined.
+                // `deepObject` spreads an object as `name[key]=value`. Arrays take the
+                // common `name[]=item` form, because OpenAPI leaves them undefined.
                 (Value::Object(map), ParamStyle::DeepObject) => map
                     .iter()
                     .filter(|(_, v)| !v.is_object() && !v.is_array())

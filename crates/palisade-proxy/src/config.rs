@@ -40,8 +40,8 @@ pub struct ProxyConfig {
     pub upstream: Option<String>,
     /// Address of the separate metrics listener (`GET /metrics`); none when absent.
     pub metrics_listen: Option<SocketAddr>,
-    /// Number of event loops serving clients, at most [`MAX_WORKERS`]; 0 means one per CPU
-    /// core. Each has its own thread, upstream pool and socket on `listen`
+    /// Number of event loops serving clients, at most [`MAX_WORKERS`], where 0 means one per
+    /// CPU core. Each has its own thread, upstream pool and socket on `listen`
     /// (`SO_REUSEPORT`, so the kernel spreads connections over them).
     pub workers: usize,
     /// TLS termination; plain HTTP when absent.

@@ -384,12 +384,12 @@ blocking:
     let batch = json!([attack(1), attack(2)]);
     assert_eq!(server.post("/api/v1/traces", &server.ingest, batch.to_string()).await.status(), 200);
 
-    let made = eventually(Duration::from_secs(10), async || {
+    let rule_created = eventually(Duration::from_secs(10), async || {
         server.get_json("/api/v1/rules").await["items"].as_array().is_some_and(|items| !items.is_empty())
     })
     .await;
     let rules: Value = server.get_json("/api/v1/rules").await;
-    assert!(made, "no policy rule; rules: {rules}");
+    assert!(rule_created, "no policy rule; rules: {rules}");
     let rule = &rules["items"][0];
     assert_eq!(rule["origin"], "policy:sqli-by-ip");
     assert_eq!(rule["conditions"][0]["all"][0]["field"], "ip");

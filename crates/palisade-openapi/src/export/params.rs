@@ -151,12 +151,13 @@ pub(crate) fn query_and_header_parameters(endpoint: &Endpoint, fields: &[DataFie
     }
 
     let mut parameters = Vec::new();
-    let mut bracketed: BTreeMap<String, Vec<(String, Vec<&DataField>)>> = BTreeMap::new();
+    let mut bracketed: BTreeMap<String, Vec<BracketMember>> = BTreeMap::new();
     for ((order, name), fields) in by_name {
         if order == 0
-            && let Some((base, rest)) = bracket_name(&name)
+            && let Some((base, keys)) = bracket_name(&name)
         {
-            bracketed.entry(base.to_string()).or_default().push((rest.to_string(), fields));
+            let keys = keys.into_iter().map(String::from).collect();
+            bracketed.entry(base.to_string()).or_default().push((keys, fields));
             continue;
         }
         let location = if order == 0 { "query" } else { "header" };
@@ -184,43 +185,44 @@ pub(crate) fn query_and_header_parameters(endpoint: &Endpoint, fields: &[DataFie
     parameters
 }
 
+/// The keys inside the brackets of one query name, with the fields seen under that name.
+type BracketMember<'a> = (Vec<String>, Vec<&'a DataField>);
+
 /// Splits a query name written in the bracket convention (`created[gte]`, `expand[]`,
-/// `items[0][price]`) into the base name and the rest from the first bracket.
-fn bracket_name(name: &str) -> Option<(&str, &str)> {
+/// `items[0][price]`) into the base name and the keys inside the brackets.
+fn bracket_name(name: &str) -> Option<(&str, Vec<&str>)> {
     let open = name.find('[')?;
     let (base, rest) = name.split_at(open);
-    (!base.is_empty() && rest.ends_with(']')).then_some((base, rest))
+    let inner = rest.strip_prefix('[')?.strip_suffix(']')?;
+    (!base.is_empty()).then(|| (base, inner.split("][").collect()))
 }
 
 /// Describes the query names sharing `base` as one `deepObject` parameter, as OpenAPI
 /// writes `created[gte]=1`: an object whose properties are the first bracket keys, or an
-/// array when every key is empty or an index (`expand[]`, `ids[0]`).
-fn deep_object_parameter(endpoint: &Endpoint, base: &str, members: &[(String, Vec<&DataField>)]) -> Value {
-    let first_key = |rest: &str| rest[1..].split(']').next().unwrap_or("").to_string();
-    let nested = |rest: &str| rest.find(']').is_some_and(|end| end + 1 < rest.len());
+/// array when every first key is empty or an index (`expand[]`, `ids[0]`).
+fn deep_object_parameter(endpoint: &Endpoint, base: &str, members: &[BracketMember]) -> Value {
     let is_index = |key: &str| key.is_empty() || key.bytes().all(|b| b.is_ascii_digit());
-    let member_schema = |rest: &str, fields: &[&DataField]| {
-        if nested(rest) {
-            let after = &rest[rest.find(']').map_or(rest.len(), |end| end + 1)..];
-            if after.starts_with("[]") { json!({"type": "array"}) } else { json!({"type": "object"}) }
-        } else {
-            scalar_schema(fields)
-        }
+    // A member with more keys is only typed by its next bracket: `[]` for an array.
+    let member_schema = |keys: &[String], fields: &[&DataField]| match keys.get(1) {
+        None => scalar_schema(fields),
+        Some(next) if next.is_empty() => json!({"type": "array"}),
+        Some(_) => json!({"type": "object"}),
     };
 
-    let schema = if members.iter().all(|(rest, _)| is_index(&first_key(rest))) {
-        let all: Vec<&DataField> = members.iter().flat_map(|(_, fields)| fields.iter().copied()).collect();
-        let items = match members.iter().find(|(rest, _)| nested(rest)) {
-            Some((rest, fields)) => member_schema(rest, fields),
-            None => scalar_schema(&all),
+    let schema = if members.iter().all(|(keys, _)| is_index(&keys[0])) {
+        let items = match members.iter().find(|(keys, _)| keys.len() > 1) {
+            Some((keys, fields)) => member_schema(keys, fields),
+            None => {
+                let all: Vec<&DataField> = members.iter().flat_map(|(_, fields)| fields.iter().copied()).collect();
+                scalar_schema(&all)
+            }
         };
         json!({"type": "array", "items": items})
     } else {
         let mut properties = Map::new();
-        for (rest, fields) in members {
-            let key = first_key(rest);
-            if !properties.contains_key(&key) {
-                properties.insert(key, member_schema(rest, fields));
+        for (keys, fields) in members {
+            if !properties.contains_key(&keys[0]) {
+                properties.insert(keys[0].clone(), member_schema(keys, fields));
             }
         }
         json!({"type": "object", "properties": properties})

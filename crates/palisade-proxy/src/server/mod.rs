@@ -59,6 +59,8 @@ pub enum ProxyError {
     /// The reason is part of the message, not a source, so an error chain names it once.
     #[error("cannot listen on {address}: {reason}")]
     Bind { address: SocketAddr, reason: std::io::Error },
+    #[error("cannot start a proxy worker thread: {reason}")]
+    Worker { reason: std::io::Error },
     #[error("invalid TLS setting: {0}")]
     Tls(String),
     #[error("invalid rules: {0}")]
@@ -283,7 +285,7 @@ impl Proxy {
                     worker.run(socket, listening, shutdown);
                     let _ = done.send(());
                 })
-                .map_err(|reason| ProxyError::Bind { address: local_addr, reason })?;
+                .map_err(|reason| ProxyError::Worker { reason })?;
             // Every socket listens before start returns, so no connection is refused.
             let listened = ready.await.unwrap_or_else(|_| Err(std::io::Error::other("proxy worker stopped")));
             listened.map_err(|reason| ProxyError::Bind { address: local_addr, reason })?;
@@ -400,31 +402,26 @@ fn connection_builder(config: &ProxyConfig) -> auto::Builder<TokioExecutor> {
 /// Binds `workers` sockets to `listen` with `SO_REUSEPORT`, the first one choosing the
 /// port when `listen` has port 0. Returns them with the address they share.
 fn bind_sockets(listen: SocketAddr, workers: usize) -> Result<(Vec<TcpSocket>, SocketAddr), ProxyError> {
-    let bind = |address: SocketAddr| -> std::io::Result<TcpSocket> {
+    let bind = |address: SocketAddr, reuse_port: bool| -> std::io::Result<TcpSocket> {
         let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
         socket.set_reuseaddr(true)?;
         #[cfg(unix)]
-        socket.set_reuseport(true)?;
+        socket.set_reuseport(reuse_port)?;
         socket.bind(address)?;
         Ok(socket)
     };
     // A socket without SO_REUSEPORT binds the address first, so that another process
     // listening there makes this start fail instead of silently sharing the port.
-    let probe = |address: SocketAddr| -> std::io::Result<SocketAddr> {
-        let socket = if address.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
-        socket.set_reuseaddr(true)?;
-        socket.bind(address)?;
-        socket.local_addr()
-    };
-    let local_addr = probe(listen).map_err(|reason| ProxyError::Bind { address: listen, reason })?;
-    let first = bind(local_addr).map_err(|reason| ProxyError::Bind { address: local_addr, reason })?;
-    let mut sockets = vec![first];
+    let local_addr = bind(listen, false)
+        .and_then(|probe| probe.local_addr())
+        .map_err(|reason| ProxyError::Bind { address: listen, reason })?;
+
     // Without SO_REUSEPORT a second socket cannot share the address, so one worker serves.
-    if cfg!(unix) {
-        for _ in 1..workers {
-            sockets.push(bind(local_addr).map_err(|reason| ProxyError::Bind { address: local_addr, reason })?);
-        }
-    }
+    let count = if cfg!(unix) { workers.max(1) } else { 1 };
+    let sockets = (0..count)
+        .map(|_| bind(local_addr, true))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|reason| ProxyError::Bind { address: local_addr, reason })?;
     Ok((sockets, local_addr))
 }
 
