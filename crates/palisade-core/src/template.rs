@@ -151,6 +151,12 @@ pub enum ParamRule {
     Shape,
     /// The position took many distinct values, most of them seen once or twice.
     Cardinality,
+    /// Every value at the position came from one closed vocabulary (HTTP methods,
+    /// language codes, cloud regions and zones), at least two of them.
+    Vocabulary,
+    /// The values follow a collection name and have the same routes below them, at
+    /// least three of them (`/packages/{npm, maven, docker}/{name}/versions`).
+    Structure,
     /// The position took more distinct values than discovery keeps apart
     /// (`max_distinct_literals`).
     Overflow,

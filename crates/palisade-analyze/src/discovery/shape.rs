@@ -45,8 +45,11 @@ fn classify_decoded(value: &str) -> ValueKind {
     if stats.digits > 0 && stats.letters > 0 && is_mixed_id(bytes, &stats) {
         return ValueKind::MixedId;
     }
-    if is_upper_code(bytes, &stats) {
+    if is_upper_code(bytes, &stats) || is_upper_letter_code(bytes) {
         return ValueKind::MixedId;
+    }
+    if is_prefixed_token(bytes) {
+        return ValueKind::Token;
     }
     if bytes.len() >= 16 && looks_random(bytes) {
         return ValueKind::Token;
@@ -118,6 +121,52 @@ fn is_upper_code(bytes: &[u8], stats: &CharStats) -> bool {
         && stats.separators == 0
         && bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         && !is_word_with_suffix_number(bytes)
+}
+
+/// Upper-case letters, maybe with digits, as in generated codes (`LNWLRMQW`, `QSJHJK38`)
+/// and enum values (`UNAUTHORIZED`): eight or more characters, or six or seven with a run
+/// of four consonants. Short words in capitals (`DEFAULT`, `HTTP2`, `OAUTH2`) stay words.
+fn is_upper_letter_code(bytes: &[u8]) -> bool {
+    let capitals = bytes.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let code = bytes.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()) && capitals >= 4;
+    code && (bytes.len() >= 8 || (bytes.len() >= 6 && longest_consonant_run(bytes) >= 4))
+}
+
+/// A short lower-case type prefix, `_` and a random-looking tail of ten or more letters and
+/// digits with capitals or digits in it, as in `obj_SazxfrAqlegmpF`. Snake-case names
+/// (`user_AccountSettings`, `dhl_express`) keep word-like tails.
+fn is_prefixed_token(bytes: &[u8]) -> bool {
+    let Some(underscore) = bytes.iter().position(|&b| b == b'_') else {
+        return false;
+    };
+    let (prefix, tail) = (&bytes[..underscore], &bytes[underscore + 1..]);
+    (2..=6).contains(&prefix.len())
+        && prefix.iter().all(u8::is_ascii_lowercase)
+        && tail.len() >= 10
+        && tail.iter().all(u8::is_ascii_alphanumeric)
+        && tail.iter().any(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && (longest_consonant_run(tail) >= 4 || looks_random(tail))
+}
+
+/// The longest run of consonant letters. `y` counts as a vowel, digits end a run, and a
+/// capital after a lower-case letter starts a new one, as camelCase starts a new word
+/// (`SettingsPage` has runs `ngs` and `P`).
+fn longest_consonant_run(bytes: &[u8]) -> usize {
+    let mut longest = 0;
+    let mut run = 0;
+    let mut previous_lower = false;
+    for &b in bytes {
+        let consonant =
+            b.is_ascii_alphabetic() && !matches!(b.to_ascii_lowercase(), b'a' | b'e' | b'i' | b'o' | b'u' | b'y');
+        run = match (consonant, b.is_ascii_uppercase() && previous_lower) {
+            (false, _) => 0,
+            (true, true) => 1,
+            (true, false) => run + 1,
+        };
+        previous_lower = b.is_ascii_lowercase();
+        longest = longest.max(run);
+    }
+    longest
 }
 
 /// True when upper-case letters sit where words do not put them: camelCase words start
@@ -295,6 +344,20 @@ mod tests {
             ("FKYHVK5K", MixedId),
             ("HTTP2", Word),
             ("lis_FRhiaCUzzosvbY", Token),
+            ("obj_SazxfrAqlegmpF", Token),
+            ("lis_NwkyOrtwhiwm70", Token),
+            ("int_sdvdAlqeuwu6jx", Token),
+            ("user_AccountSettings", Slug),
+            ("user_SettingsPage", Slug),
+            ("LNWLRMQW", MixedId),
+            ("NASTSFVF", MixedId),
+            ("QSJHJK38", MixedId),
+            ("FUHVW256", MixedId),
+            ("THROTTLED", MixedId),
+            ("DEFAULT", Word),
+            ("OAUTH2", Word),
+            ("SHA256", Word),
+            ("HTTPS", Word),
             ("user_AccountSettings", Slug),
             ("accountSettingsPage", Word),
             ("users", Word),

@@ -23,6 +23,7 @@ use palisade_core::{ParamEvidence, ParamRule, ValueKind};
 
 use super::naming::{param_name, unique_name};
 use super::shape::classify_segment;
+use super::vocabulary::{Vocabulary, common_vocabulary};
 use crate::config::DiscoveryConfig;
 
 /// A literal called at least this many times as often as the median of its siblings stays
@@ -30,6 +31,18 @@ use crate::config::DiscoveryConfig;
 const SURVIVOR_FACTOR: u64 = 10;
 /// ... and at least this many times in all.
 const SURVIVOR_MIN_HITS: u64 = 10;
+
+/// Confidence of a parameter made by a closed vocabulary: an API could also have a fixed
+/// route per HTTP method or language.
+const VOCABULARY_CONFIDENCE: f64 = 0.9;
+/// Confidence of a parameter made by alike routes below literal values.
+const STRUCTURE_CONFIDENCE: f64 = 0.7;
+/// Fewest literal values after a collection name that can merge by their routes.
+const SIBLING_MIN_VALUES: usize = 3;
+/// Share of all the values' routes that a value's routes must cover on average to merge.
+const SIBLING_MIN_OVERLAP: f64 = 0.5;
+/// Largest share of the values' routes that may be found below one value only.
+const SIBLING_MAX_UNIQUE_SHARE: f64 = 0.2;
 
 /// An endpoint and the raw endpoints it covers.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +92,7 @@ pub fn derive_endpoints(host: &str, raws: &[&RawEndpoint], config: &DiscoveryCon
         level = derive_level(raws, config, level, depth, &mut assignments);
         depth += 1;
     }
+    merge_uniform_siblings(raws, &mut assignments);
 
     let mut groups: BTreeMap<(String, String), (Vec<Slot>, Vec<usize>)> = BTreeMap::new();
     for (index, slots) in assignments {
@@ -145,12 +159,16 @@ fn derive_level<'a>(
     let mut next = Vec::new();
     for ((node, mut split), stats) in level.iter().zip(splits).zip(local) {
         let pooled = pooled_distinct.get(node.shape.as_slice()).copied().unwrap_or(0);
+        let mut by_vocabulary = false;
         let collapsed: Vec<&str> = if split.has_overflow {
             // Which values arrived before the position overflowed depends on arrival
             // order, so none of this node's values may stay literal.
             split.literals.iter().filter(|(_, g)| !g.protected).map(|(v, _)| *v).collect()
         } else if stats.looks_like_values(config) && pooled >= config.min_distinct_values {
             stats.candidates.clone()
+        } else if split_vocabulary(&split).is_some() {
+            by_vocabulary = true;
+            split.literals.keys().copied().collect()
         } else {
             Vec::new()
         };
@@ -177,6 +195,8 @@ fn derive_level<'a>(
                 ParamRule::Route
             } else if split.has_overflow {
                 ParamRule::Overflow
+            } else if collapsed_any && by_vocabulary {
+                ParamRule::Vocabulary
             } else if collapsed_any {
                 ParamRule::Cardinality
             } else {
@@ -192,6 +212,99 @@ fn derive_level<'a>(
         }
     }
     next
+}
+
+/// The literal values after one collection name, and the routes below each of them.
+#[derive(Default)]
+struct Siblings {
+    /// Value -> (method, rest of the template) of every endpoint below it.
+    values: BTreeMap<String, BTreeSet<(String, String)>>,
+    /// A route template or a parameter at the same position rules the position out: a
+    /// literal beside a parameter is a special route, as `latest` in
+    /// `/syncs/{latest, list, {syncId}}/status`.
+    blocked: bool,
+}
+
+/// Turns literal values that follow a collection name into a parameter when at least
+/// [`SIBLING_MIN_VALUES`] of them have the same routes below them, as package types do in
+/// `/packages/{npm, maven, docker}/{name}/versions`. Each value's routes must cover
+/// [`SIBLING_MIN_OVERLAP`] of all the values' routes together. A collection name is a
+/// literal ending in `s`; values after a parameter (`/namespaces/{ns}/{pods, secrets}`)
+/// or after other literals (`/api/v1/{users, orders}`) stay literal, and so do values
+/// with nothing below them, because resource lists look alike too.
+fn merge_uniform_siblings(raws: &[&RawEndpoint], assignments: &mut [(usize, Vec<Slot>)]) {
+    let max_len = assignments.iter().map(|(_, slots)| slots.len()).max().unwrap_or(0);
+    for position in 1..max_len {
+        let mut positions: BTreeMap<String, Siblings> = BTreeMap::new();
+        for (index, slots) in assignments.iter() {
+            let Some(Slot::Literal(parent)) = slots.get(position - 1) else {
+                continue;
+            };
+            if slots.len() <= position || !parent.ends_with('s') {
+                continue;
+            }
+            let siblings = positions.entry(slots_key(&slots[..position])).or_default();
+            match &slots[position] {
+                Slot::Literal(value) => {
+                    siblings.blocked |= raws[*index].route;
+                    let below = (raws[*index].method.clone(), slots_key(&slots[position + 1..]));
+                    siblings.values.entry(value.clone()).or_default().insert(below);
+                }
+                Slot::Param { .. } => siblings.blocked = true,
+            }
+        }
+
+        positions.retain(|_, siblings| !siblings.blocked && routes_alike(&siblings.values));
+        if positions.is_empty() {
+            continue;
+        }
+        for (_, slots) in assignments.iter_mut() {
+            if slots.len() > position && positions.contains_key(&slots_key(&slots[..position])) {
+                slots[position] = Slot::Param { rule: ParamRule::Structure, route_name: None, singleton_share: 0.0 };
+            }
+        }
+    }
+}
+
+/// True when there are enough values, each has routes below it, and each covers enough
+/// of the routes of all of them.
+fn routes_alike(values: &BTreeMap<String, BTreeSet<(String, String)>>) -> bool {
+    if values.len() < SIBLING_MIN_VALUES {
+        return false;
+    }
+    if !values.values().all(|routes| routes.iter().any(|(_, rest)| !rest.is_empty())) {
+        return false;
+    }
+    let mut holders: BTreeMap<&(String, String), usize> = BTreeMap::new();
+    for route in values.values().flatten() {
+        *holders.entry(route).or_insert(0) += 1;
+    }
+    let union = holders.len() as f64;
+    let unique = holders.values().filter(|&&count| count == 1).count() as f64;
+    let mean_coverage = values.values().map(|routes| routes.len() as f64 / union).sum::<f64>() / values.len() as f64;
+    unique <= SIBLING_MAX_UNIQUE_SHARE * union && mean_coverage >= SIBLING_MIN_OVERLAP
+}
+
+/// A path of slots as text, with every parameter as `{}`.
+fn slots_key(slots: &[Slot]) -> String {
+    let mut key = String::new();
+    for slot in slots {
+        key.push('/');
+        match slot {
+            Slot::Literal(text) => key.push_str(text),
+            Slot::Param { .. } => key.push_str("{}"),
+        }
+    }
+    key
+}
+
+/// The closed vocabulary that all of a node's literal values come from, when none of them
+/// is named by a route template.
+fn split_vocabulary(split: &Split<'_>) -> Option<Vocabulary> {
+    if split.literals.values().any(|group| group.protected) {
+        return None;
+    }
+    common_vocabulary(split.literals.keys().copied())
 }
 
 #[derive(Default)]
@@ -287,6 +400,8 @@ fn build_endpoint(
         let confidence = match rule {
             ParamRule::Route | ParamRule::Overflow => 1.0,
             ParamRule::Cardinality => *singleton_share,
+            ParamRule::Vocabulary => VOCABULARY_CONFIDENCE,
+            ParamRule::Structure => STRUCTURE_CONFIDENCE,
             ParamRule::Shape => {
                 let identifiers: u64 =
                     stats.kinds.iter().filter(|(kind, _)| kind.is_identifier()).map(|(_, count)| count).sum();
@@ -458,11 +573,13 @@ mod tests {
 
     #[test]
     fn pooled_positions_collapse_across_closed_sets() {
-        let zones = ["us-east1-a", "us-east1-b", "europe-west1-b", "asia-east1-c"];
+        // Site names that no vocabulary knows, after a segment that is not a collection
+        // name, so only pooling can collapse the pool names below them.
+        let zones = ["alpha-site", "bravo-site", "charlie-site", "delta-site"];
         let mut requests = Vec::new();
         for (i, zone) in zones.iter().cycle().take(16).enumerate() {
             requests.push(format!(
-                "/zones/{zone}/pools/pool-{}",
+                "/zone/{zone}/pools/pool-{}",
                 ["red", "blue", "green", "gray"][i % 4].to_string() + &"x".repeat(i)
             ));
         }
@@ -485,6 +602,102 @@ mod tests {
         let got = templates(&requests);
         assert!(got.contains(&"GET /api/profiles/{profileId}".to_string()), "{got:?}");
         assert!(got.contains(&"GET /api/v1/pods".to_string()), "{got:?}");
+    }
+
+    fn get_all(paths: &[String], hits: u64) -> Vec<String> {
+        let requests: Vec<(&str, &str, u64)> = paths.iter().map(|p| ("GET", p.as_str(), hits)).collect();
+        templates(&requests)
+    }
+
+    #[test]
+    fn closed_vocabularies_become_params() {
+        let cases: [(&[&str], &str); 3] = [
+            (&["GET", "PUT", "DELETE"], "GET /restapis/{restapisId}/methods/{methodId}/integration"),
+            (&["us-east1-a", "europe-west1-b"], "GET /zones/{zoneId}/pools"),
+            (&["en", "fr", "de"], "GET /databases/{databaseId}/schema"),
+        ];
+        for (values, expected) in cases {
+            let prefix = expected.split('{').next().unwrap().trim_start_matches("GET ");
+            let rest = expected.rsplit('}').next().unwrap();
+            let paths: Vec<String> = values
+                .iter()
+                .map(|v| {
+                    let head = if prefix.contains("restapis") {
+                        "/restapis/7/methods/".to_string()
+                    } else {
+                        prefix.to_string()
+                    };
+                    format!("{head}{v}{rest}")
+                })
+                .collect();
+            assert_eq!(get_all(&paths, 20), vec![expected.to_string()], "{values:?}");
+        }
+    }
+
+    #[test]
+    fn vocabulary_near_misses_stay_literal() {
+        // One language code alone, and a code among resource names.
+        let got = get_all(&["/docs/en".to_string()], 20);
+        assert_eq!(got, vec!["GET /docs/en"]);
+        let paths: Vec<String> = ["en", "users", "orders"].iter().map(|v| format!("/api/{v}")).collect();
+        assert_eq!(get_all(&paths, 20).len(), 3);
+    }
+
+    #[test]
+    fn values_with_alike_routes_after_a_collection_merge() {
+        let mut paths = Vec::new();
+        for kind in ["npm", "maven", "docker", "nuget"] {
+            for route in ["/7", "/7/versions", "/7/versions/9", "/7/restore"] {
+                paths.push(format!("/orgs/42/packages/{kind}{route}"));
+            }
+        }
+        let got = get_all(&paths, 20);
+        assert_eq!(
+            got,
+            vec![
+                "GET /orgs/{orgId}/packages/{packageId}/{packageId2}",
+                "GET /orgs/{orgId}/packages/{packageId}/{packageId2}/restore",
+                "GET /orgs/{orgId}/packages/{packageId}/{packageId2}/versions",
+                "GET /orgs/{orgId}/packages/{packageId}/{packageId2}/versions/{versionId}",
+            ]
+        );
+    }
+
+    #[test]
+    fn alike_routes_near_misses_stay_literal() {
+        let routes = ["", "/7", "/7/status"];
+        let expand = |prefix: &str, values: &[&str]| -> Vec<String> {
+            values.iter().flat_map(|v| routes.iter().map(move |r| format!("{prefix}{v}{r}"))).collect()
+        };
+        // Not after a collection name.
+        let got = get_all(&expand("/api/v1/", &["users", "orders", "products"]), 20);
+        assert_eq!(got.len(), 9, "{got:?}");
+        // After a parameter.
+        let got = get_all(&expand("/namespaces/42/", &["pods", "secrets", "configmaps"]), 20);
+        assert_eq!(got.len(), 9, "{got:?}");
+        // Only two values.
+        let got = get_all(&expand("/packages/", &["npm", "maven"]), 20);
+        assert_eq!(got.len(), 6, "{got:?}");
+        // Beside a parameter: special routes such as `latest`.
+        let mut paths: Vec<String> = ["latest", "list", "lastSuccessful"]
+            .iter()
+            .flat_map(|v| [format!("/syncs/{v}"), format!("/syncs/{v}/status")])
+            .collect();
+        paths.push("/syncs/1234/status".to_string());
+        let got = get_all(&paths, 20);
+        assert!(got.contains(&"GET /syncs/latest/status".to_string()), "{got:?}");
+        // Different routes below each value.
+        let paths: Vec<String> =
+            ["/pods/7/log", "/pods/7/exec", "/nodes/7/proxy", "/nodes/7/stats", "/jobs/7/status", "/jobs/7/scale"]
+                .iter()
+                .map(|p| format!("/resources{p}"))
+                .collect();
+        let got = get_all(&paths, 20);
+        assert_eq!(got.len(), 6, "{got:?}");
+        // Values with nothing below them.
+        let paths: Vec<String> = ["red", "green", "blue"].iter().map(|v| format!("/lists/{v}")).collect();
+        let got = get_all(&paths, 20);
+        assert_eq!(got.len(), 3, "{got:?}");
     }
 
     #[test]

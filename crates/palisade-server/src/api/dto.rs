@@ -42,7 +42,7 @@ pub struct ParameterDto {
     pub name: String,
     /// Zero-based segment index in the template.
     pub position: usize,
-    /// `shape`, `cardinality`, `overflow` or `route`.
+    /// `shape`, `cardinality`, `vocabulary`, `structure`, `overflow` or `route`.
     pub rule: String,
     /// Requests per value shape.
     pub value_kinds: BTreeMap<String, u64>,
