@@ -255,39 +255,80 @@ pub fn evidence_excerpt(text: &str, start: usize) -> String {
         taken += 1;
     }
 
-    let mut out = String::new();
+    let mut out = String::with_capacity(MAX_EVIDENCE_CHARS + 8);
     let mut chars = 0;
     if from > 0 {
         out.push_str("...");
         chars += 3;
     }
-    for c in text[from..].chars() {
-        let escaped = escape_char(c);
+    let mut buffer = [0u8; ESCAPE_BUFFER_BYTES];
+    let mut rest = &text[from..];
+    loop {
+        // Printable ASCII other than `\` is copied as it is, a run at a time.
+        let budget = (MAX_EVIDENCE_CHARS - 3).saturating_sub(chars);
+        let plain = rest.bytes().take(budget).take_while(|&b| (b' '..=b'~').contains(&b) && b != b'\\').count();
+        out.push_str(&rest[..plain]);
+        chars += plain;
+        rest = &rest[plain..];
+
+        let Some(c) = rest.chars().next() else { break };
+        rest = &rest[c.len_utf8()..];
+        let escaped = escape_char(c, &mut buffer);
         let width = escaped.chars().count();
         if chars + width > MAX_EVIDENCE_CHARS - 3 {
             out.push_str("...");
             return out;
         }
-        out.push_str(&escaped);
+        out.push_str(escaped);
         chars += width;
     }
     out
 }
 
-fn escape_char(c: char) -> String {
+/// Bytes of the longest escape that [`escape_char`] writes: `\u{10ffff}`.
+const ESCAPE_BUFFER_BYTES: usize = 10;
+
+/// Writes `c` as it appears in evidence into `buffer` and returns it: itself, or an escape
+/// for control characters, backslashes and invisible line or direction marks.
+fn escape_char(c: char, buffer: &mut [u8; ESCAPE_BUFFER_BYTES]) -> &str {
     match c {
-        '\n' => "\\n".to_string(),
-        '\r' => "\\r".to_string(),
-        '\t' => "\\t".to_string(),
-        '\\' => "\\\\".to_string(),
-        c if (c as u32) < 0x20 || c == '\u{7f}' => format!("\\x{:02x}", c as u32),
+        '\n' => "\\n",
+        '\r' => "\\r",
+        '\t' => "\\t",
+        '\\' => "\\\\",
+        c if (c as u32) < 0x20 || c == '\u{7f}' => {
+            buffer[..2].copy_from_slice(b"\\x");
+            let digits = write_hex(c as u32, 2, &mut buffer[2..]);
+            ascii_prefix(buffer, 2 + digits)
+        }
         c if c.is_control()
             || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}') =>
         {
-            format!("\\u{{{:x}}}", c as u32)
+            buffer[..3].copy_from_slice(b"\\u{");
+            let digits = write_hex(c as u32, 1, &mut buffer[3..]);
+            buffer[3 + digits] = b'}';
+            ascii_prefix(buffer, 4 + digits)
         }
-        c => c.to_string(),
+        c => c.encode_utf8(buffer),
     }
+}
+
+/// Writes `value` in lower-case hex with at least `min_digits` digits to the start of
+/// `out` and returns the number of digits. A `char` needs at most 6.
+fn write_hex(value: u32, min_digits: usize, out: &mut [u8]) -> usize {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let significant = (32 - value.leading_zeros() as usize).div_ceil(4);
+    let count = significant.max(min_digits);
+    for (i, slot) in out[..count].iter_mut().enumerate() {
+        let shift = 4 * (count - 1 - i);
+        *slot = DIGITS[(value >> shift) as usize & 0xf];
+    }
+    count
+}
+
+fn ascii_prefix(buffer: &[u8], length: usize) -> &str {
+    // Only ASCII was written to the buffer, so it is valid UTF-8.
+    std::str::from_utf8(&buffer[..length]).unwrap_or_default()
 }
 
 /// Largest char boundary of `text` at or below `index`.
@@ -322,6 +363,21 @@ mod tests {
     #[test]
     fn evidence_escapes_control_characters() {
         assert_eq!(evidence_excerpt("a\r\nSet-Cookie: x\u{0}", 0), "a\\r\\nSet-Cookie: x\\x00");
+    }
+
+    #[test]
+    fn evidence_escapes_invisible_characters() {
+        let cases = [
+            ("\u{1b}[31m", "\\x1b[31m"),
+            ("a\u{7f}b", "a\\x7fb"),
+            ("\u{85}", "\\u{85}"),
+            ("x\u{202e}y\u{2028}", "x\\u{202e}y\\u{2028}"),
+            ("C:\\dir", "C:\\\\dir"),
+            ("é\u{ff1c}", "é\u{ff1c}"),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(evidence_excerpt(text, 0), expected, "text {text:?}");
+        }
     }
 
     #[test]

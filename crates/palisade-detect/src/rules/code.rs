@@ -14,11 +14,8 @@
 //!   (`__import__('os')`, `Kernel.exec`, `IO.popen`, `Process.spawn`, `@{[system ...]}`).
 //! - `code.dos_loop`: an endless loop for an evaluating endpoint (`while(true)`).
 
-use regex::bytes::Regex;
-
-use crate::rules::ascii_regex;
-
 use crate::finding::Confidence;
+use crate::rules::patterns::PatternList;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeMatch {
@@ -28,7 +25,9 @@ pub struct CodeMatch {
 }
 
 pub struct CodeRules {
-    rules: Vec<(&'static str, Confidence, Regex)>,
+    /// Rule id and confidence of each pattern of `patterns`, in the same order.
+    rules: Vec<(&'static str, Confidence)>,
+    patterns: PatternList,
 }
 
 impl CodeRules {
@@ -72,19 +71,17 @@ impl CodeRules {
             ),
             ("code.php_function", Confidence::Medium, r#"(?i)\[/?php\]"#),
         ];
-        let rules = table
-            .into_iter()
-            .map(|(id, confidence, pattern)| {
-                (id, confidence, ascii_regex(pattern).expect("code injection patterns are valid"))
-            })
-            .collect();
-        Self { rules }
+        let rules = table.iter().map(|(id, confidence, _)| (*id, *confidence)).collect();
+        let patterns: Vec<&str> = table.iter().map(|(_, _, pattern)| *pattern).collect();
+        let patterns = PatternList::new(&patterns).expect("code injection patterns are valid");
+        Self { rules, patterns }
     }
 
+    /// Returns the first rule of the table, in its order, that matches `text`.
     pub fn detect(&self, text: &str) -> Option<CodeMatch> {
-        self.rules.iter().find_map(|(rule_id, confidence, regex)| {
-            regex.find(text.as_bytes()).map(|found| CodeMatch { rule_id, confidence: *confidence, at: found.start() })
-        })
+        let (index, at) = self.patterns.first(text.as_bytes())?;
+        let (rule_id, confidence) = self.rules[index];
+        Some(CodeMatch { rule_id, confidence, at })
     }
 }
 

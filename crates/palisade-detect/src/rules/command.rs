@@ -499,7 +499,7 @@ impl CommandRules {
     pub fn detect(&self, text: &str) -> Option<CommandMatch> {
         let shell = deobfuscate(text);
         let bytes = shell.text.as_bytes();
-        let original_at = |at: usize| shell.origin.get(at).copied().unwrap_or(0);
+        let original_at = |at: usize| shell.original_offset(at);
 
         if let Some(found) = self.server_side_include.find(text.as_bytes()) {
             return Some(CommandMatch { rule_id: "cmd.ssi", confidence: Confidence::High, at: found.start() });
@@ -514,7 +514,11 @@ impl CommandRules {
 
         let mut i = 0;
         while i < bytes.len() {
-            let b = bytes[i];
+            // Skip to the next byte that can start a separator.
+            while i < bytes.len() && !SEPARATOR_START[bytes[i] as usize] {
+                i += 1;
+            }
+            let Some(&b) = bytes.get(i) else { break };
             let (kind, after) = match b {
                 b'`' => (Separator::Substitution, i + 1),
                 b'$' if bytes.get(i + 1) == Some(&b'(') => (Separator::Substitution, i + 2),
@@ -539,7 +543,10 @@ impl CommandRules {
             i = after;
         }
 
-        if let Some(found) = self.glob_path.find(shell.text.as_bytes()) {
+        // A glob path needs a wildcard.
+        if memchr::memchr3(b'?', b'*', b'[', bytes).is_some()
+            && let Some(found) = self.glob_path.find(bytes)
+        {
             return Some(CommandMatch {
                 rule_id: "cmd.glob_path",
                 confidence: Confidence::High,
@@ -558,7 +565,7 @@ impl CommandRules {
     /// Checks for a command at `bytes[start..]` after a separator of kind `kind`.
     fn command_at(&self, bytes: &[u8], start: usize, kind: Separator) -> Option<(&'static str, Confidence)> {
         let (name, after_name) = command_word(bytes, start)?;
-        if !self.commands.contains(name.as_str()) {
+        if !self.commands.contains(name) {
             return None;
         }
         if kind == Separator::Substitution {
@@ -572,7 +579,7 @@ impl CommandRules {
         if ends {
             // A bare command is an attack only for commands that do something alone, and
             // after `&` (a common character in text) only when the value ends there.
-            if self.bare.contains(name.as_str()) {
+            if self.bare.contains(name) {
                 return Some((
                     "cmd.separator",
                     if kind == Separator::Background { Confidence::Medium } else { Confidence::High },
@@ -583,7 +590,7 @@ impl CommandRules {
         // In text, `&` and line breaks are often followed by a word and a number
         // ("Search & find 2 items"), so numbers count only for commands that take one.
         let numbers_allowed = !matches!(kind, Separator::Background) && bytes[..start].last() != Some(&b'\n')
-            || matches!(name.as_str(), "sleep" | "usleep" | "ping" | "timeout");
+            || matches!(name, "sleep" | "usleep" | "ping" | "timeout");
         if looks_like_argument(argument, numbers_allowed) {
             return Some(("cmd.separator", Confidence::High));
         }
@@ -608,7 +615,7 @@ impl CommandRules {
     fn leading_command(&self, bytes: &[u8]) -> Option<Confidence> {
         let start = skip_spaces(bytes, 0);
         let (name, after_name) = command_word(bytes, start)?;
-        if !self.leading.contains(name.as_str()) {
+        if !self.leading.contains(name) {
             return None;
         }
         let argument_start = skip_spaces(bytes, after_name);
@@ -648,6 +655,18 @@ impl WordSet {
     }
 }
 
+/// Bytes that start a separator in [`CommandRules::detect`].
+static SEPARATOR_START: [bool; 256] = {
+    let mut table = [false; 256];
+    let starts = b"`$;\n\r|&{";
+    let mut i = 0;
+    while i < starts.len() {
+        table[starts[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Separator {
     /// `;`, `|`, `||`, `&&`, newline.
@@ -669,7 +688,7 @@ fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
 
 /// Reads the command name at `bytes[start..]`, without a directory (`/usr/bin/id`,
 /// `C:\Windows\System32\cmd.exe`), a `.exe` suffix or `sudo`; lower-case.
-fn command_word(bytes: &[u8], start: usize) -> Option<(String, usize)> {
+fn command_word(bytes: &[u8], start: usize) -> Option<(&str, usize)> {
     let mut i = skip_spaces(bytes, start);
     // A subshell or group: `(sh)`, `{ id; }`.
     while i < bytes.len() && matches!(bytes[i], b'(' | b'{') {
@@ -698,10 +717,10 @@ fn command_word(bytes: &[u8], start: usize) -> Option<(String, usize)> {
     if matches!(base, "sudo" | "nohup" | "time" | "nice" | "exec" | "doas" | "command" | "builtin") {
         let next = skip_spaces(bytes, i);
         if next < bytes.len() && bytes[next] != b'-' {
-            return command_word(bytes, next).or(Some((base.to_string(), i)));
+            return command_word(bytes, next).or(Some((base, i)));
         }
     }
-    Some((base.to_string(), i))
+    Some((base, i))
 }
 
 /// True when `argument` looks like what follows a command in a shell: an option, a path,
@@ -727,39 +746,63 @@ fn looks_like_argument(argument: &[u8], numbers_allowed: bool) -> bool {
 /// A value with shell quoting tricks removed, and for each byte its offset in the input.
 struct Deobfuscated {
     text: String,
+    /// Offset in the input of each byte of `text`, or empty when every byte kept its
+    /// offset.
     origin: Vec<usize>,
+}
+
+impl Deobfuscated {
+    /// Offset in the input of the byte at `at` in `text`, or 0 past its end.
+    fn original_offset(&self, at: usize) -> usize {
+        if self.origin.is_empty() {
+            return if at < self.text.len() { at } else { 0 };
+        }
+        self.origin.get(at).copied().unwrap_or(0)
+    }
 }
 
 /// Removes what a shell drops while reading a word: quotes, backslash escapes, `^`
 /// (cmd.exe), empty expansions (`$@`, `$*`, `${x}` that is unset), and turns `$IFS`,
 /// `${IFS}`, `%20`-free brace lists (`{cat,/etc/passwd}`) and tabs into spaces.
 fn deobfuscate(text: &str) -> Deobfuscated {
+    // Bytes other than these are only lower-cased.
+    let is_special = |b: &u8| matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'\t' | b',');
     let bytes = text.as_bytes();
+    if !bytes.iter().any(is_special) {
+        return Deobfuscated { text: text.to_ascii_lowercase(), origin: Vec::new() };
+    }
+
     let mut out = Vec::with_capacity(bytes.len());
     let mut origin = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
+        let run_end = bytes[i..].iter().position(is_special).map_or(bytes.len(), |p| i + p);
+        out.extend(bytes[i..run_end].iter().map(u8::to_ascii_lowercase));
+        origin.extend(i..run_end);
+        i = run_end;
+        let Some(&b) = bytes.get(i) else { break };
         let rest = &bytes[i..];
-        if rest.starts_with(b"${IFS}") || rest.starts_with(b"$IFS$9") {
-            out.push(b' ');
-            origin.push(i);
-            i += 6;
-            continue;
-        }
-        if rest.starts_with(b"$IFS") {
-            out.push(b' ');
-            origin.push(i);
-            i += 4;
-            continue;
-        }
-        if rest.starts_with(b"$@")
-            || rest.starts_with(b"$*")
-            || rest.starts_with(b"$!")
-            || (rest.len() >= 2 && b == b'$' && rest[1].is_ascii_digit())
-        {
-            i += 2;
-            continue;
+        if b == b'$' {
+            if rest.starts_with(b"${IFS}") || rest.starts_with(b"$IFS$9") {
+                out.push(b' ');
+                origin.push(i);
+                i += 6;
+                continue;
+            }
+            if rest.starts_with(b"$IFS") {
+                out.push(b' ');
+                origin.push(i);
+                i += 4;
+                continue;
+            }
+            if rest.starts_with(b"$@")
+                || rest.starts_with(b"$*")
+                || rest.starts_with(b"$!")
+                || (rest.len() >= 2 && rest[1].is_ascii_digit())
+            {
+                i += 2;
+                continue;
+            }
         }
         match b {
             // Quotes inside or around a word are removed by the shell: `c'a't` is `cat`.
@@ -796,7 +839,8 @@ fn deobfuscate(text: &str) -> Deobfuscated {
             }
         }
     }
-    Deobfuscated { text: String::from_utf8_lossy(&out).into_owned(), origin }
+    let text = String::from_utf8(out).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
+    Deobfuscated { text, origin }
 }
 
 #[cfg(test)]

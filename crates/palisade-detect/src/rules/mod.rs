@@ -13,6 +13,7 @@ pub mod jndi;
 pub mod ldap;
 pub mod nosql;
 pub mod path;
+mod patterns;
 pub mod prototype;
 pub mod scanner;
 pub mod serialized;

@@ -12,6 +12,8 @@
 //!   off the suffix the application appends), addressed by IP, naming a script file, or in
 //!   a parameter named like an include (`page`, `file`, `include`, `template`, ...).
 
+use std::sync::LazyLock;
+
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::finding::Confidence;
@@ -161,6 +163,7 @@ const INCLUDE_PARAMETERS: &[&str] = &[
 
 pub struct PathRules {
     files: AhoCorasick,
+    wrappers: AhoCorasick,
 }
 
 impl PathRules {
@@ -170,7 +173,12 @@ impl PathRules {
             .match_kind(MatchKind::LeftmostFirst)
             .build(SENSITIVE_FILES)
             .expect("the sensitive file list is a valid automaton");
-        Self { files }
+        let wrappers = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(WRAPPERS)
+            .expect("the wrapper list is a valid automaton");
+        Self { files, wrappers }
     }
 
     /// Traversal checks; `text` is a decoded value.
@@ -214,7 +222,7 @@ impl PathRules {
         let canonical = canonical_separators(text);
         let text = canonical.as_ref();
         let bytes = text.as_bytes();
-        if let Some(at) = find_wrapper(bytes) {
+        if let Some(at) = self.find_wrapper(bytes) {
             return Some(PathMatch { rule_id: "lfi.wrapper", confidence: Confidence::High, at });
         }
 
@@ -313,6 +321,31 @@ impl PathRules {
         }
         None
     }
+
+    /// Returns the start of the first wrapper in `bytes` that does not continue a word.
+    /// Only the first occurrence of each wrapper is considered.
+    fn find_wrapper(&self, bytes: &[u8]) -> Option<usize> {
+        // Most values contain no wrapper, and the search for any match is cheaper than the
+        // overlapping search below.
+        if !self.wrappers.is_match(bytes) {
+            return None;
+        }
+        let mut first_seen = [false; WRAPPERS.len()];
+        let mut best: Option<usize> = None;
+        // Overlapping matches come in order of their end, so the first match of a wrapper
+        // is its first occurrence.
+        for found in self.wrappers.find_overlapping_iter(bytes) {
+            let index = found.pattern().as_usize();
+            if std::mem::replace(&mut first_seen[index], true) {
+                continue;
+            }
+            let at = found.start();
+            if (at == 0 || !bytes[at - 1].is_ascii_alphanumeric()) && best.is_none_or(|best| at < best) {
+                best = Some(at);
+            }
+        }
+        best
+    }
 }
 
 impl Default for PathRules {
@@ -354,16 +387,26 @@ const SEPARATOR_SPELLINGS: &[(&str, &str)] = &[
 
 /// Rewrites the spellings of [`SEPARATOR_SPELLINGS`] to their characters and `\` to `/`.
 fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
-    let lower_needed = text.contains(['%', '\\', '\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}'])
-        || text.contains("0x")
-        || text.contains("0X");
+    let bytes = text.as_bytes();
+    let lower_needed = memchr::memchr2(b'%', b'\\', bytes).is_some()
+        || bytes.windows(2).any(|pair| pair[0] == b'0' && matches!(pair[1], b'x' | b'X'))
+        || !text.is_ascii() && text.contains(['\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}']);
     if !lower_needed {
         return std::borrow::Cow::Borrowed(text);
     }
+    static SPELLINGS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::new(SEPARATOR_SPELLINGS.iter().map(|(spelling, _)| spelling))
+            .expect("the separator spellings are a valid automaton")
+    });
+
     let mut out = text.to_ascii_lowercase();
-    for (spelling, replacement) in SEPARATOR_SPELLINGS {
-        if out.contains(spelling) {
-            out = out.replace(spelling, replacement);
+    // A replacement can make a later spelling appear, so once one spelling is present
+    // they are replaced one by one, in order.
+    if SPELLINGS.is_match(&out) {
+        for (spelling, replacement) in SEPARATOR_SPELLINGS {
+            if out.contains(spelling) {
+                out = out.replace(spelling, replacement);
+            }
         }
     }
     if out.contains('\\') {
@@ -434,14 +477,6 @@ fn trim_segment(segment: &[u8]) -> &[u8] {
     };
     let end = without_params.iter().rposition(|&b| b != b' ').map(|p| p + 1).unwrap_or(0);
     &without_params[..end]
-}
-
-fn find_wrapper(bytes: &[u8]) -> Option<usize> {
-    WRAPPERS
-        .iter()
-        .filter_map(|wrapper| crate::rules::xss::find_ignore_case(bytes, wrapper.as_bytes()))
-        .filter(|&at| at == 0 || !bytes[at - 1].is_ascii_alphanumeric())
-        .min()
 }
 
 #[cfg(test)]

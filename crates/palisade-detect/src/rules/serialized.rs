@@ -13,11 +13,10 @@
 //!   `os.system`) and YAML tags that construct Python or Ruby objects.
 //! - `deser.node`: `node-serialize` functions (`_$$ND_FUNC$$_`).
 
-use regex::bytes::Regex;
-
-use crate::rules::ascii_regex;
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
 
 use crate::finding::Confidence;
+use crate::rules::patterns::PatternList;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SerializedMatch {
@@ -26,8 +25,8 @@ pub struct SerializedMatch {
     pub at: usize,
 }
 
-/// Class and gadget names, lower-case, whose appearance in decoded base64 means a
-/// serialized gadget chain.
+/// Class and gadget names whose appearance in decoded base64, in any letter case, means
+/// a serialized gadget chain.
 const GADGET_WORDS: &[&str] = &[
     "runtime",
     "processbuilder",
@@ -48,63 +47,60 @@ const GADGET_WORDS: &[&str] = &[
     "scriptenginemanager",
 ];
 
+/// Indexes of the patterns in [`SerializedRules::patterns`].
+const JAVA_STREAM: usize = 0;
+const JAVA_CLASS: usize = 1;
+const PHP_OBJECT: usize = 2;
+const DOTNET: usize = 3;
+const PYTHON: usize = 4;
+const JAVA_CLASS_WEAK: usize = 5;
+
 pub struct SerializedRules {
-    java_stream: Regex,
-    java_class: Regex,
-    java_class_weak: Regex,
-    php_object: Regex,
-    dotnet: Regex,
-    python: Regex,
+    patterns: PatternList,
+    gadget_words: AhoCorasick,
 }
 
 impl SerializedRules {
     pub fn new() -> Self {
-        Self {
-            java_stream: ascii_regex(r"(?i)\baced0005|\brO0AB").expect("the Java stream pattern is valid"),
-            java_class: ascii_regex(
-                r#"(?i)\bjava\.(?:[\w$]+\.)*(?:runtime|processbuilder)\b|\bjava\.lang\.(?:process|reflect|classloader|class\b|system\b|thread\b)|\bjavax\.(?:script|naming|management\.remote|el)\b|\bjava\.rmi\.|\bjava\.beans\.xmldecoder|\bjava\.net\.urlclassloader|\bcom\.sun\.(?:org\.apache|rowset|jndi|jmx)|\borg\.apache\.commons\.(?:collections|beanutils)|\borg\.apache\.(?:xalan|xbean|bcel|naming|tomcat\.dbcp)|\bcom\.opensymphony\.xwork2|\borg\.omg\.corba|\borg\.codehaus\.groovy\.runtime|\bgroovy\.(?:lang|util)\.|\bclojure\.(?:core|lang|main)|\bbsh\.interpreter|\borg\.springframework\.(?:beans\.factory|context\.support|aop|jndi|transaction\.jta)|\bcom\.mchange\.v2\.c3p0|\borg\.hibernate\.(?:engine|tuple|property)|\bsun\.(?:misc|reflect|rmi)\.|\bcom\.bea\.core|\bcom\.alibaba\.fastjson|\bch\.qos\.logback\.core\.db|\borg\.mozilla\.javascript|\b(?:runtime|processbuilder)(?:\.\w+)*\.(?:invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|clonetransformer|instantiatefactory|prototypeclonefactory|prototypeserializationfactory|whileclosure|forclosure)\b|\b(?:invokertransformer|chainedtransformer|instantiatetransformer|templatesimpl|jdbcrowsetimpl|xstream\.converters)\b|\bclass\.module\.classloader|\bclass\.classloader\.|@type["']?\s*:\s*["'][\w.$]+"#,
-            )
-            .expect("the Java class pattern is valid"),
-            java_class_weak: ascii_regex(r"(?i)\bjava\.(?:io|lang|util|net|nio)\.[a-z]\w*|\borg\.apache\.commons\.\w+")
-                .expect("the Java package pattern is valid"),
-            php_object: ascii_regex(r#"(?:^|[;{}\s=&]|\b)[OC]:\+?\d{1,4}:"[\w\\]{1,128}":\d{1,4}:\{|(?:^|[;{}\s=&])a:\d{1,4}:\{\s*[isbdNaO]:"#)
-                .expect("the PHP object pattern is valid"),
-            dotnet: ascii_regex(
-                r#"(?i)AAEAAAD/////|\bobjectdataprovider\b|\bsystem\.diagnostics\.process\b|\bsystem\.windows\.data\b|\btypeconfusedelegate\b|\bwindowsidentity\b|\bsystem\.management\.automation\b|\bsystem\.configuration\.install\.assemblyinstaller|\bsystem\.web\.ui\.objectstateformatter|\$type["']?\s*:\s*["'](?:system|microsoft)\.|\bactivitysurrogateselector"#,
-            )
-            .expect("the .NET pattern is valid"),
-            python: ascii_regex(
-                r"(?i)\bgASV|\bgAJ[9jdc]|\bgAN[9jdc]|\bgAR[9jdc]|(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty|platform|sys|runpy|importlib)\s*\n\s*(?:system|popen|eval|exec|execfile|check_output|call|run|spawn|getoutput|_exec|import_module)\b|!!python/(?:object|name|module)|!ruby/(?:object|hash|struct|marshal)|!!javax?\.|!!com\.sun|!!org\.|\b__reduce__\b|\bcos\nsystem",
-            )
-            .expect("the Python pattern is valid"),
-        }
+        let mut patterns = [""; 6];
+        patterns[JAVA_STREAM] = r"(?i)\baced0005|\brO0AB";
+        patterns[JAVA_CLASS] = r#"(?i)\bjava\.(?:[\w$]+\.)*(?:runtime|processbuilder)\b|\bjava\.lang\.(?:process|reflect|classloader|class\b|system\b|thread\b)|\bjavax\.(?:script|naming|management\.remote|el)\b|\bjava\.rmi\.|\bjava\.beans\.xmldecoder|\bjava\.net\.urlclassloader|\bcom\.sun\.(?:org\.apache|rowset|jndi|jmx)|\borg\.apache\.commons\.(?:collections|beanutils)|\borg\.apache\.(?:xalan|xbean|bcel|naming|tomcat\.dbcp)|\bcom\.opensymphony\.xwork2|\borg\.omg\.corba|\borg\.codehaus\.groovy\.runtime|\bgroovy\.(?:lang|util)\.|\bclojure\.(?:core|lang|main)|\bbsh\.interpreter|\borg\.springframework\.(?:beans\.factory|context\.support|aop|jndi|transaction\.jta)|\bcom\.mchange\.v2\.c3p0|\borg\.hibernate\.(?:engine|tuple|property)|\bsun\.(?:misc|reflect|rmi)\.|\bcom\.bea\.core|\bcom\.alibaba\.fastjson|\bch\.qos\.logback\.core\.db|\borg\.mozilla\.javascript|\b(?:runtime|processbuilder)(?:\.\w+)*\.(?:invokertransformer|chainedtransformer|constanttransformer|instantiatetransformer|clonetransformer|instantiatefactory|prototypeclonefactory|prototypeserializationfactory|whileclosure|forclosure)\b|\b(?:invokertransformer|chainedtransformer|instantiatetransformer|templatesimpl|jdbcrowsetimpl|xstream\.converters)\b|\bclass\.module\.classloader|\bclass\.classloader\.|@type["']?\s*:\s*["'][\w.$]+"#;
+        patterns[PHP_OBJECT] =
+            r#"(?:^|[;{}\s=&]|\b)[OC]:\+?\d{1,4}:"[\w\\]{1,128}":\d{1,4}:\{|(?:^|[;{}\s=&])a:\d{1,4}:\{\s*[isbdNaO]:"#;
+        patterns[DOTNET] = r#"(?i)AAEAAAD/////|\bobjectdataprovider\b|\bsystem\.diagnostics\.process\b|\bsystem\.windows\.data\b|\btypeconfusedelegate\b|\bwindowsidentity\b|\bsystem\.management\.automation\b|\bsystem\.configuration\.install\.assemblyinstaller|\bsystem\.web\.ui\.objectstateformatter|\$type["']?\s*:\s*["'](?:system|microsoft)\.|\bactivitysurrogateselector"#;
+        patterns[PYTHON] = r"(?i)\bgASV|\bgAJ[9jdc]|\bgAN[9jdc]|\bgAR[9jdc]|(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty|platform|sys|runpy|importlib)\s*\n\s*(?:system|popen|eval|exec|execfile|check_output|call|run|spawn|getoutput|_exec|import_module)\b|!!python/(?:object|name|module)|!ruby/(?:object|hash|struct|marshal)|!!javax?\.|!!com\.sun|!!org\.|\b__reduce__\b|\bcos\nsystem";
+        patterns[JAVA_CLASS_WEAK] = r"(?i)\bjava\.(?:io|lang|util|net|nio)\.[a-z]\w*|\borg\.apache\.commons\.\w+";
+        let gadget_words = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .build(GADGET_WORDS)
+            .expect("the gadget words are a valid automaton");
+        Self { patterns: PatternList::new(&patterns).expect("the serialization patterns are valid"), gadget_words }
     }
 
     pub fn detect(&self, text: &str) -> Option<SerializedMatch> {
         let found = |rule_id, confidence, at| Some(SerializedMatch { rule_id, confidence, at });
+        let bytes = text.as_bytes();
+        let matches = self.patterns.matches(bytes);
 
-        if let Some(m) = self.java_stream.find(text.as_bytes()) {
-            return found("deser.java_stream", Confidence::High, m.start());
+        if let Some(at) = matches.start(JAVA_STREAM, bytes) {
+            return found("deser.java_stream", Confidence::High, at);
         }
-        if text.contains("_$$ND_FUNC$$_") {
-            return found("deser.node", Confidence::High, text.find("_$$ND_FUNC$$_").unwrap_or(0));
+        if let Some(at) = memchr::memmem::find(bytes, b"_$$ND_FUNC$$_") {
+            return found("deser.node", Confidence::High, at);
         }
-        if let Some(m) = self.java_class.find(text.as_bytes()) {
-            return found("deser.java_class", Confidence::High, m.start());
+        let in_order = [
+            (JAVA_CLASS, "deser.java_class", Confidence::High),
+            (PHP_OBJECT, "deser.php_object", Confidence::High),
+            (DOTNET, "deser.dotnet", Confidence::High),
+            (PYTHON, "deser.python", Confidence::High),
+            (JAVA_CLASS_WEAK, "deser.java_class", Confidence::Medium),
+        ];
+        for (index, rule_id, confidence) in in_order {
+            if let Some(at) = matches.start(index, bytes) {
+                return found(rule_id, confidence, at);
+            }
         }
-        if let Some(m) = self.php_object.find(text.as_bytes()) {
-            return found("deser.php_object", Confidence::High, m.start());
-        }
-        if let Some(m) = self.dotnet.find(text.as_bytes()) {
-            return found("deser.dotnet", Confidence::High, m.start());
-        }
-        if let Some(m) = self.python.find(text.as_bytes()) {
-            return found("deser.python", Confidence::High, m.start());
-        }
-        if let Some(m) = self.java_class_weak.find(text.as_bytes()) {
-            return found("deser.java_class", Confidence::Medium, m.start());
-        }
-        if let Some(at) = base64_gadget(text) {
+        if let Some(at) = base64_gadget(text, &self.gadget_words) {
             return found("deser.java_class", Confidence::Medium, at);
         }
         None
@@ -119,11 +115,12 @@ impl Default for SerializedRules {
 
 /// Decodes base64 runs of 8 to 4096 characters at the three byte alignments and looks
 /// for gadget class names, which attackers encode to pass filters that read plain text.
-fn base64_gadget(text: &str) -> Option<usize> {
+fn base64_gadget(text: &str, gadget_words: &AhoCorasick) -> Option<usize> {
     const MIN_RUN: usize = 8;
     const MAX_RUN: usize = 4096;
 
     let bytes = text.as_bytes();
+    let mut decoded = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
         if !is_base64(bytes[i]) {
@@ -138,12 +135,12 @@ fn base64_gadget(text: &str) -> Option<usize> {
         if run.len() < MIN_RUN || run.len() > MAX_RUN || !run.iter().any(|b| b.is_ascii_uppercase()) {
             continue;
         }
+        // `A` is a zero sextet: one or two of them in front shift the run to the other
+        // byte alignments.
         for shift in 0..3 {
-            let mut padded = vec![b'A'; shift];
-            padded.extend_from_slice(run);
-            let decoded = decode_base64(&padded);
-            let lower: Vec<u8> = decoded.iter().map(|b| b.to_ascii_lowercase()).collect();
-            if GADGET_WORDS.iter().any(|word| lower.windows(word.len()).any(|w| w == word.as_bytes())) {
+            decoded.clear();
+            decode_base64(std::iter::repeat_n(b'A', shift).chain(run.iter().copied()), &mut decoded);
+            if gadget_words.is_match(&decoded) {
                 return Some(start);
             }
         }
@@ -155,8 +152,9 @@ fn is_base64(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
 }
 
-/// Decodes standard or URL-safe base64, ignoring padding and a trailing partial group.
-fn decode_base64(input: &[u8]) -> Vec<u8> {
+/// Decodes standard or URL-safe base64 to the end of `out`, ignoring padding and a
+/// trailing partial group.
+fn decode_base64(input: impl Iterator<Item = u8>, out: &mut Vec<u8>) {
     let value = |b: u8| -> Option<u32> {
         Some(match b {
             b'A'..=b'Z' => (b - b'A') as u32,
@@ -167,10 +165,9 @@ fn decode_base64(input: &[u8]) -> Vec<u8> {
             _ => return None,
         })
     };
-    let mut out = Vec::with_capacity(input.len() * 3 / 4);
     let mut buffer = 0u32;
     let mut bits = 0;
-    for &b in input {
+    for b in input {
         let Some(v) = value(b) else { continue };
         buffer = (buffer << 6) | v;
         bits += 6;
@@ -180,7 +177,6 @@ fn decode_base64(input: &[u8]) -> Vec<u8> {
             buffer &= (1 << bits) - 1;
         }
     }
-    out
 }
 
 #[cfg(test)]

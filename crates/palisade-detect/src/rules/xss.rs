@@ -21,6 +21,10 @@
 //! Formatting tags without attributes (`<b>bold</b>`) and links to http(s) URLs match
 //! nothing.
 
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
 use crate::finding::Confidence;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -286,21 +290,38 @@ pub fn detect(text: &str) -> Option<XssMatch> {
 /// `document.cookie`, `document.domain`, `window.location=`, `.innerHTML=`,
 /// `document.write(`.
 fn dom_access(bytes: &[u8]) -> Option<usize> {
-    const MARKERS: &[&[u8]] = &[
-        b"document.cookie",
-        b"document.domain",
-        b"document.write",
-        b"document.location",
-        b"window.location",
-        b"document.createelement(",
-        b"document.body.appendchild",
-        b".innerhtml=",
-        b".innerhtml =",
-        b".outerhtml=",
-        b"location.href=",
-        b"window.open(",
+    const MARKERS: &[&str] = &[
+        "document.cookie",
+        "document.domain",
+        "document.write",
+        "document.location",
+        "window.location",
+        "document.createelement(",
+        "document.body.appendchild",
+        ".innerhtml=",
+        ".innerhtml =",
+        ".outerhtml=",
+        "location.href=",
+        "window.open(",
     ];
-    MARKERS.iter().filter_map(|marker| find_ignore_case(bytes, marker)).min()
+    static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| markers_searcher(MARKERS));
+    // Every marker has a dot, so a value without one has no marker.
+    memchr::memchr(b'.', bytes)?;
+    leftmost_marker(&SEARCHER, bytes)
+}
+
+/// Builds a case-insensitive searcher whose first match starts where the leftmost of
+/// `markers` starts.
+fn markers_searcher(markers: &[&str]) -> AhoCorasick {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(markers)
+        .expect("marker lists are valid automata")
+}
+
+fn leftmost_marker(searcher: &AhoCorasick, bytes: &[u8]) -> Option<usize> {
+    searcher.find(bytes).map(|found| found.start())
 }
 
 fn is_space(b: u8) -> bool {
@@ -609,53 +630,82 @@ fn sink_call(bytes: &[u8], start: usize) -> Option<usize> {
 
 /// CSS that runs script.
 fn style_script(bytes: &[u8]) -> Option<usize> {
-    const MARKERS: &[&[u8]] = &[
-        b"expression(",
-        b"behavior:",
-        b"behaviour:",
-        b"-moz-binding",
-        b"url(javascript:",
-        b"url('javascript:",
-        b"url(\"javascript:",
+    const MARKERS: &[&str] = &[
+        "expression(",
+        "behavior:",
+        "behaviour:",
+        "-moz-binding",
+        "url(javascript:",
+        "url('javascript:",
+        "url(\"javascript:",
     ];
-    MARKERS.iter().filter_map(|marker| find_ignore_case(bytes, marker)).min()
+    static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| markers_searcher(MARKERS));
+    // Every marker has one of these bytes, so a value without them has no marker.
+    memchr::memchr3(b'(', b':', b'-', bytes)?;
+    leftmost_marker(&SEARCHER, bytes)
 }
 
 /// `alert(1)`, `prompt(document.cookie)`, `confirm\`1\``: calls with arguments that only
-/// exploit probes pass.
+/// exploit probes pass. Returns the first such call of the first function in the order
+/// of `PROBES` that has one.
 fn probe_call(bytes: &[u8]) -> Option<usize> {
-    const PROBES: &[&[u8]] = &[b"alert", b"prompt", b"confirm", b"eval"];
-    for probe in PROBES {
-        let mut from = 0;
-        while let Some(offset) = find_ignore_case(&bytes[from..], probe) {
-            let at = from + offset;
-            from = at + probe.len();
-            let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-            if !before_ok {
-                continue;
-            }
-            let open = skip_while(bytes, from, is_space);
-            match bytes.get(open) {
-                Some(b'`') => return Some(at),
-                Some(b'(') => {
-                    let argument_start = skip_while(bytes, open + 1, is_space);
-                    let argument = &bytes[argument_start..];
-                    let probe_argument =
-                        argument.first().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'\'' | b'"' | b')' | b'/'))
-                            || starts_with_ignore_case(argument, b"document.")
-                            || starts_with_ignore_case(argument, b"window.")
-                            || starts_with_ignore_case(argument, b"string.fromcharcode")
-                            || starts_with_ignore_case(argument, b"atob(")
-                            || starts_with_ignore_case(argument, b"location");
-                    if probe_argument {
-                        return Some(at);
-                    }
-                }
-                _ => {}
-            }
+    const PROBES: &[&str] = &["alert", "prompt", "confirm", "eval"];
+    static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasickBuilder::new()
+            .ascii_case_insensitive(true)
+            .match_kind(MatchKind::Standard)
+            .build(PROBES)
+            .expect("the probe names are a valid automaton")
+    });
+
+    // A call is a name, spaces, and `(` or a backtick. Looking back from each `(` and
+    // backtick for a name is cheaper than searching the names.
+    let may_call = memchr::memchr2_iter(b'(', b'`', bytes).any(|open| {
+        let mut name_end = open;
+        while name_end > 0 && is_space(bytes[name_end - 1]) {
+            name_end -= 1;
+        }
+        let before = &bytes[..name_end];
+        PROBES.iter().any(|probe| ends_with_ignore_case(before, probe.as_bytes()))
+    });
+    if !may_call {
+        return None;
+    }
+
+    // Names may overlap (`evalert`), so every occurrence is visited, in order of its end.
+    // No name overlaps itself, so the occurrences of one name come in order of start.
+    let mut first_call: [Option<usize>; PROBES.len()] = [None; PROBES.len()];
+    for found in SEARCHER.find_overlapping_iter(bytes) {
+        let probe = found.pattern().as_usize();
+        if first_call[probe].is_none() && is_probe_call(bytes, found.start(), found.end()) {
+            first_call[probe] = Some(found.start());
         }
     }
-    None
+    first_call.into_iter().flatten().next()
+}
+
+/// True when the function name at `bytes[at..name_end]` starts a word and is called with
+/// a probe argument.
+fn is_probe_call(bytes: &[u8], at: usize, name_end: usize) -> bool {
+    let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+    if !before_ok {
+        return false;
+    }
+    let open = skip_while(bytes, name_end, is_space);
+    match bytes.get(open) {
+        Some(b'`') => true,
+        Some(b'(') => {
+            let argument_start = skip_while(bytes, open + 1, is_space);
+            let argument = &bytes[argument_start..];
+            argument.first().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'\'' | b'"' | b')' | b'/'))
+                || starts_with_ignore_case(argument, b"document.")
+                || starts_with_ignore_case(argument, b"window.")
+                || starts_with_ignore_case(argument, b"string.fromcharcode")
+                || starts_with_ignore_case(argument, b"atob(")
+                || starts_with_ignore_case(argument, b"location")
+        }
+        _ => false,
+    }
 }
 
 pub(crate) fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
@@ -667,6 +717,10 @@ fn skip_while(bytes: &[u8], mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
         i += 1;
     }
     i
+}
+
+fn ends_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.len() >= needle.len() && haystack[haystack.len() - needle.len()..].eq_ignore_ascii_case(needle)
 }
 
 pub(crate) fn starts_with_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
@@ -723,6 +777,20 @@ mod tests {
         for (input, rule) in attacks {
             let found = detect(input);
             assert_eq!(found.map(|m| m.rule_id), Some(rule), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn probe_call_order() {
+        let cases: [(&str, Option<usize>); 5] = [
+            ("prompt(1) alert(2)", Some(10)),
+            ("xalert(1) alert(1)", Some(10)),
+            ("evalert(1)", None),
+            ("CONFIRM (document.cookie)", Some(0)),
+            ("alert (x)", None),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(probe_call(input.as_bytes()), expected, "input {input:?}");
         }
     }
 

@@ -22,6 +22,8 @@
 
 mod lexer;
 
+use std::sync::LazyLock;
+
 use lexer::{Kind, Lexer, Start, Token};
 
 use crate::finding::Confidence;
@@ -42,20 +44,22 @@ pub struct SqlMatch {
 /// Checks `text` in the bare, single-quoted and double-quoted contexts and returns the
 /// strongest match.
 pub fn detect(text: &str) -> Option<SqlMatch> {
-    let mut best = detect_in_contexts(text);
+    // One token buffer serves every context, sized for one token per two bytes of input.
+    let mut tokens = Vec::with_capacity((text.len() / 2 + 1).min(MAX_TOKENS));
+    let mut best = detect_in_contexts(text, &mut tokens);
     // `1'+union+select+1` in a path or JSON value: `+` for a space, as URL encoders
     // write it, in a value with no other spaces.
     if best.is_none() && text.contains('+') && !text.contains(char::is_whitespace) {
-        best = detect_in_contexts(&text.replace('+', " "));
+        best = detect_in_contexts(&text.replace('+', " "), &mut tokens);
     }
     best
 }
 
-fn detect_in_contexts(text: &str) -> Option<SqlMatch> {
-    let mut best = analyze(text, Start::Bare);
+fn detect_in_contexts(text: &str, tokens: &mut Vec<Token>) -> Option<SqlMatch> {
+    let mut best = analyze(text, Start::Bare, tokens);
     for quote in [b'\'', b'"'] {
         if text.as_bytes().contains(&quote) {
-            best = stronger(best, analyze(text, Start::InString(quote)));
+            best = stronger(best, analyze(text, Start::InString(quote), tokens));
         }
     }
     best
@@ -224,10 +228,25 @@ fn is_attack_function(name: &str) -> bool {
         "json_keys",
         "gtid_subset",
     ];
+    static SORTED_NAMES: LazyLock<Vec<&[u8]>> = LazyLock::new(|| {
+        let mut names: Vec<&[u8]> = NAMES.iter().map(|name| name.as_bytes()).collect();
+        names.sort_unstable();
+        names
+    });
+    let is_known = |word: &str| {
+        let mut buffer = [0u8; 32];
+        let Some(lower) = buffer.get_mut(..word.len()) else { return false };
+        lower.copy_from_slice(word.as_bytes());
+        lower.make_ascii_lowercase();
+        SORTED_NAMES.binary_search(&&*lower).is_ok()
+    };
+
     let name = name.trim_matches(|c| c == '`' || c == '[' || c == ']');
     // A qualified name (`sys.user_lock.sleep`) counts by its full name and its last part.
-    let last = name.rsplit('.').next().unwrap_or(name);
-    NAMES.iter().any(|known| known.eq_ignore_ascii_case(name) || known.eq_ignore_ascii_case(last))
+    match memchr::memrchr(b'.', name.as_bytes()) {
+        Some(dot) => is_known(name) || is_known(&name[dot + 1..]),
+        None => is_known(name),
+    }
 }
 
 /// Table and schema names that only reconnaissance queries name.
@@ -260,15 +279,18 @@ fn is_catalog_name(name: &str) -> bool {
         "domain.domains",
         "rdb$",
     ];
-    let lower = name.to_ascii_lowercase();
-    PREFIXES.iter().any(|prefix| lower.starts_with(prefix))
+    let name = name.as_bytes();
+    PREFIXES
+        .iter()
+        .any(|prefix| name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
-fn analyze(text: &str, start: Start) -> Option<SqlMatch> {
-    let tokens: Vec<Token> = Lexer::new(text, start).take(MAX_TOKENS).collect();
+fn analyze(text: &str, start: Start, tokens: &mut Vec<Token>) -> Option<SqlMatch> {
+    tokens.clear();
+    tokens.extend(Lexer::new(text, start).take(MAX_TOKENS));
     match start {
-        Start::InString(_) => analyze_quoted(text, &tokens),
-        Start::Bare => analyze_bare(text, &tokens),
+        Start::InString(_) => analyze_quoted(text, tokens),
+        Start::Bare => analyze_bare(text, tokens),
     }
 }
 
