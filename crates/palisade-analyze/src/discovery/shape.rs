@@ -132,8 +132,8 @@ fn is_upper_letter_code(bytes: &[u8]) -> bool {
     code && (bytes.len() >= 8 || (bytes.len() >= 6 && longest_consonant_run(bytes) >= 4))
 }
 
-/// A short lower-case type prefix, `_` and a random-looking tail of ten or more letters and
-/// digits with capitals or digits in it, as in `obj_SazxfrAqlegmpF`. Snake-case names
+/// Checks for a short lower-case type prefix, `_` and a random-looking tail of ten or more
+/// letters and digits with capitals or digits in it, as in `obj_SazxfrAqlegmpF`. Snake-case names
 /// (`user_AccountSettings`, `dhl_express`) keep word-like tails.
 fn is_prefixed_token(bytes: &[u8]) -> bool {
     let Some(underscore) = bytes.iter().position(|&b| b == b'_') else {
@@ -148,7 +148,7 @@ fn is_prefixed_token(bytes: &[u8]) -> bool {
         && (longest_consonant_run(tail) >= 4 || looks_random(tail))
 }
 
-/// The longest run of consonant letters. `y` counts as a vowel, digits end a run, and a
+/// Returns the length of the longest run of consonant letters. `y` counts as a vowel, digits end a run, and a
 /// capital after a lower-case letter starts a new one, as camelCase starts a new word
 /// (`SettingsPage` has runs `ngs` and `P`).
 fn longest_consonant_run(bytes: &[u8]) -> usize {

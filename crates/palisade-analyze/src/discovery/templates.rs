@@ -37,7 +37,7 @@ const SURVIVOR_MIN_HITS: u64 = 10;
 const VOCABULARY_CONFIDENCE: f64 = 0.9;
 /// Confidence of a parameter made by alike routes below literal values.
 const STRUCTURE_CONFIDENCE: f64 = 0.7;
-/// Fewest literal values after a collection name that can merge by their routes.
+/// Literal values needed after a collection name before they can merge by their routes.
 const SIBLING_MIN_VALUES: usize = 3;
 /// Share of all the values' routes that a value's routes must cover on average to merge.
 const SIBLING_MIN_OVERLAP: f64 = 0.5;
@@ -227,23 +227,21 @@ struct Siblings {
 
 /// Turns literal values that follow a collection name into a parameter when at least
 /// [`SIBLING_MIN_VALUES`] of them have the same routes below them, as package types do in
-/// `/packages/{npm, maven, docker}/{name}/versions`. Each value's routes must cover
-/// [`SIBLING_MIN_OVERLAP`] of all the values' routes together. A collection name is a
-/// literal ending in `s`; values after a parameter (`/namespaces/{ns}/{pods, secrets}`)
-/// or after other literals (`/api/v1/{users, orders}`) stay literal, and so do values
-/// with nothing below them, because resource lists look alike too.
+/// `/packages/{npm, maven, docker}/{name}/versions` (see [`routes_alike`]).
+///
+/// A collection name is a literal ending in `s`. Values after a parameter
+/// (`/namespaces/{ns}/{pods, secrets}`) or after other literals (`/api/v1/{users,
+/// orders}`) stay literal. So do values with nothing below them, because lists of
+/// resources look alike too.
 fn merge_uniform_siblings(raws: &[&RawEndpoint], assignments: &mut [(usize, Vec<Slot>)]) {
     let max_len = assignments.iter().map(|(_, slots)| slots.len()).max().unwrap_or(0);
     for position in 1..max_len {
         let mut positions: BTreeMap<String, Siblings> = BTreeMap::new();
         for (index, slots) in assignments.iter() {
-            let Some(Slot::Literal(parent)) = slots.get(position - 1) else {
+            let Some(prefix) = collection_prefix(slots, position) else {
                 continue;
             };
-            if slots.len() <= position || !parent.ends_with('s') {
-                continue;
-            }
-            let siblings = positions.entry(slots_key(&slots[..position])).or_default();
+            let siblings = positions.entry(prefix).or_default();
             match &slots[position] {
                 Slot::Literal(value) => {
                     siblings.blocked |= raws[*index].route;
@@ -259,15 +257,25 @@ fn merge_uniform_siblings(raws: &[&RawEndpoint], assignments: &mut [(usize, Vec<
             continue;
         }
         for (_, slots) in assignments.iter_mut() {
-            if slots.len() > position && positions.contains_key(&slots_key(&slots[..position])) {
+            if collection_prefix(slots, position).is_some_and(|prefix| positions.contains_key(&prefix)) {
                 slots[position] = Slot::Param { rule: ParamRule::Structure, route_name: None, singleton_share: 0.0 };
             }
         }
     }
 }
 
-/// True when there are enough values, each has routes below it, and each covers enough
-/// of the routes of all of them.
+/// Returns the key of the slots before `position` when the slot just before it is a
+/// collection name and the path goes on past it.
+fn collection_prefix(slots: &[Slot], position: usize) -> Option<String> {
+    let Some(Slot::Literal(parent)) = slots.get(position.checked_sub(1)?) else {
+        return None;
+    };
+    (slots.len() > position && parent.ends_with('s')).then(|| slots_key(&slots[..position]))
+}
+
+/// Checks that there are [`SIBLING_MIN_VALUES`] values, each with a route below it, that
+/// each value's routes cover [`SIBLING_MIN_OVERLAP`] of all the routes on average, and
+/// that at most [`SIBLING_MAX_UNIQUE_SHARE`] of the routes are found below one value only.
 fn routes_alike(values: &BTreeMap<String, BTreeSet<(String, String)>>) -> bool {
     if values.len() < SIBLING_MIN_VALUES {
         return false;
@@ -285,7 +293,7 @@ fn routes_alike(values: &BTreeMap<String, BTreeSet<(String, String)>>) -> bool {
     unique <= SIBLING_MAX_UNIQUE_SHARE * union && mean_coverage >= SIBLING_MIN_OVERLAP
 }
 
-/// A path of slots as text, with every parameter as `{}`.
+/// Renders a path of slots as text, with every parameter as `{}`.
 fn slots_key(slots: &[Slot]) -> String {
     let mut key = String::new();
     for slot in slots {
@@ -298,8 +306,8 @@ fn slots_key(slots: &[Slot]) -> String {
     key
 }
 
-/// The closed vocabulary that all of a node's literal values come from, when none of them
-/// is named by a route template.
+/// Returns the closed vocabulary that all of a node's literal values come from, when no
+/// route template names any of them.
 fn split_vocabulary(split: &Split<'_>) -> Option<Vocabulary> {
     if split.literals.values().any(|group| group.protected) {
         return None;
@@ -573,7 +581,7 @@ mod tests {
 
     #[test]
     fn pooled_positions_collapse_across_closed_sets() {
-        // Site names that no vocabulary knows, after a segment that is not a collection
+        // Site names outside every vocabulary, after a segment that is not a collection
         // name, so only pooling can collapse the pool names below them.
         let zones = ["alpha-site", "bravo-site", "charlie-site", "delta-site"];
         let mut requests = Vec::new();
@@ -672,12 +680,15 @@ mod tests {
         // Not after a collection name.
         let got = get_all(&expand("/api/v1/", &["users", "orders", "products"]), 20);
         assert_eq!(got.len(), 9, "{got:?}");
+
         // After a parameter.
         let got = get_all(&expand("/namespaces/42/", &["pods", "secrets", "configmaps"]), 20);
         assert_eq!(got.len(), 9, "{got:?}");
+
         // Only two values.
         let got = get_all(&expand("/packages/", &["npm", "maven"]), 20);
         assert_eq!(got.len(), 6, "{got:?}");
+
         // Beside a parameter: special routes such as `latest`.
         let mut paths: Vec<String> = ["latest", "list", "lastSuccessful"]
             .iter()
@@ -686,6 +697,7 @@ mod tests {
         paths.push("/syncs/1234/status".to_string());
         let got = get_all(&paths, 20);
         assert!(got.contains(&"GET /syncs/latest/status".to_string()), "{got:?}");
+
         // Different routes below each value.
         let paths: Vec<String> =
             ["/pods/7/log", "/pods/7/exec", "/nodes/7/proxy", "/nodes/7/stats", "/jobs/7/status", "/jobs/7/scale"]
@@ -694,6 +706,7 @@ mod tests {
                 .collect();
         let got = get_all(&paths, 20);
         assert_eq!(got.len(), 6, "{got:?}");
+
         // Values with nothing below them.
         let paths: Vec<String> = ["red", "green", "blue"].iter().map(|v| format!("/lists/{v}")).collect();
         let got = get_all(&paths, 20);

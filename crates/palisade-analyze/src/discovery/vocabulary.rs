@@ -85,8 +85,8 @@ const AZURE_PLACES: &[&str] = &[
     "us",
 ];
 
-/// The vocabulary `segment` belongs to, if any. HTTP methods match in upper case only;
-/// language codes and region names in lower case only, as APIs write them.
+/// Returns the vocabulary `segment` belongs to, if any. HTTP methods match in upper case
+/// only, and language codes and region names in lower case only, as APIs write them.
 pub fn vocabulary_of(segment: &str) -> Option<Vocabulary> {
     if HTTP_METHODS.contains(&segment) {
         Some(Vocabulary::HttpMethod)
@@ -99,7 +99,7 @@ pub fn vocabulary_of(segment: &str) -> Option<Vocabulary> {
     }
 }
 
-/// The vocabulary that every value belongs to, when there are at least two values.
+/// Returns the vocabulary that every value belongs to, when there are at least two values.
 pub fn common_vocabulary<'a>(mut values: impl Iterator<Item = &'a str>) -> Option<Vocabulary> {
     let first = vocabulary_of(values.next()?)?;
     let mut count = 1;
@@ -112,43 +112,44 @@ pub fn common_vocabulary<'a>(mut values: impl Iterator<Item = &'a str>) -> Optio
     (count >= 2).then_some(first)
 }
 
-/// AWS regions and zones (`us-east-1`, `us-east-1a`), Google Cloud regions and zones
-/// (`europe-west1`, `europe-west1-b`) and Azure regions (`westeurope`, `eastus2`).
+/// Checks for AWS regions and zones (`us-east-1`, `us-east-1a`), Google Cloud regions and
+/// zones (`europe-west1`, `europe-west1-b`) and Azure regions (`westeurope`, `eastus2`).
 fn is_cloud_region(segment: &str) -> bool {
     is_aws_region(segment) || is_gcp_region(segment) || is_azure_region(segment)
 }
 
+/// Checks for an AWS name: area, direction and number, with an optional zone letter
+/// (`eu-west-1`, `us-east-1a`).
 fn is_aws_region(segment: &str) -> bool {
-    AWS_AREAS.iter().any(|area| {
-        segment
-            .strip_prefix(area)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .and_then(strip_direction)
-            .and_then(|rest| rest.strip_prefix('-'))
-            .is_some_and(|rest| {
-                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-                let zone = &rest.as_bytes()[digits..];
-                (1..=2).contains(&digits) && (zone.is_empty() || (zone.len() == 1 && zone[0].is_ascii_lowercase()))
-            })
-    })
+    after_area_and_direction(segment, AWS_AREAS)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|rest| is_number_and_zone(rest, ""))
 }
 
+/// Checks for a Google Cloud name: area, direction and number, with an optional `-` and
+/// zone letter (`europe-west1`, `europe-west1-b`).
 fn is_gcp_region(segment: &str) -> bool {
-    GCP_AREAS.iter().any(|area| {
-        segment.strip_prefix(area).and_then(|rest| rest.strip_prefix('-')).and_then(strip_direction).is_some_and(
-            |rest| {
-                let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-                let zone = &rest[digits..];
-                let zone_ok = zone.is_empty()
-                    || zone.strip_prefix('-').is_some_and(|z| z.len() == 1 && z.as_bytes()[0].is_ascii_lowercase());
-                (1..=2).contains(&digits) && zone_ok
-            },
-        )
-    })
+    after_area_and_direction(segment, GCP_AREAS).is_some_and(|rest| is_number_and_zone(rest, "-"))
 }
 
-/// A direction and a place in either order, with an optional digit: `eastus2`,
-/// `australiaeast`, `southeastasia`, `uksouth`.
+/// Returns what follows one of `areas`, a `-` and a direction.
+fn after_area_and_direction<'a>(segment: &'a str, areas: &[&str]) -> Option<&'a str> {
+    areas.iter().find_map(|area| segment.strip_prefix(area)?.strip_prefix('-').and_then(strip_direction))
+}
+
+/// Checks for one or two digits, then nothing or `separator` and one lower-case letter.
+fn is_number_and_zone(text: &str, separator: &str) -> bool {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let zone = &text[digits..];
+    let zone_ok = zone.is_empty()
+        || zone
+            .strip_prefix(separator)
+            .is_some_and(|letter| letter.len() == 1 && letter.as_bytes()[0].is_ascii_lowercase());
+    (1..=2).contains(&digits) && zone_ok
+}
+
+/// Checks for an Azure name: a direction and a place in either order, with an optional
+/// digit (`eastus2`, `australiaeast`, `southeastasia`, `uksouth`).
 fn is_azure_region(segment: &str) -> bool {
     let name = segment.trim_end_matches(|c: char| c.is_ascii_digit());
     if name.len() + 1 < segment.len() {
