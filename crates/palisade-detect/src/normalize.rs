@@ -136,9 +136,10 @@ fn percent_decode(value: &str, facts: &mut DecodeFacts) -> Option<String> {
     Some(bytes_to_text(&out, facts))
 }
 
-/// Converts decoded bytes to text. Overlong UTF-8 forms of ASCII (such as `c0 af` for
-/// `/`) become that ASCII character, as some servers decode them; other invalid
-/// sequences become U+FFFD.
+/// Converts decoded bytes to text. Overlong UTF-8 forms of ASCII (such as `c0 af` or
+/// `f0 80 80 af` for `/`) become that ASCII character, as some servers decode them, and so
+/// do the lax two-byte forms of [`lax_overlong_path_char`]; other invalid sequences become
+/// U+FFFD.
 fn bytes_to_text(bytes: &[u8], facts: &mut DecodeFacts) -> String {
     if let Ok(text) = std::str::from_utf8(bytes) {
         return text.to_string();
@@ -157,7 +158,8 @@ fn bytes_to_text(bytes: &[u8], facts: &mut DecodeFacts) -> String {
                 // The prefix was just validated, so this cannot fail.
                 out.push_str(std::str::from_utf8(&bytes[i..i + valid]).unwrap_or_default());
                 i += valid;
-                if let Some((ascii, used)) = overlong_ascii(&bytes[i..]) {
+                if let Some((ascii, used)) = overlong_ascii(&bytes[i..]).or_else(|| lax_overlong_path_char(&bytes[i..]))
+                {
                     facts.overlong_utf8 = true;
                     out.push(ascii);
                     i += used;
@@ -171,20 +173,50 @@ fn bytes_to_text(bytes: &[u8], facts: &mut DecodeFacts) -> String {
     out
 }
 
-/// Decodes a two- or three-byte overlong encoding of an ASCII character.
+/// Decodes an overlong UTF-8 encoding of an ASCII character: a two- to six-byte sequence
+/// (lead byte `c0`/`c1`, `e0`, `f0`, `f8` or `fc`) whose value is below 0x80. UTF-8 (RFC
+/// 3629) forbids these forms, but decoders that only put the payload bits together accept
+/// them.
 fn overlong_ascii(bytes: &[u8]) -> Option<(char, usize)> {
-    let continuation = |b: u8| b & 0xc0 == 0x80;
-    match bytes {
-        [lead @ (0xc0 | 0xc1), next, ..] if continuation(*next) => {
-            let code = ((*lead as u32 & 0x1f) << 6) | (*next as u32 & 0x3f);
-            Some((char::from_u32(code)?, 2))
+    let length = match bytes.first()? {
+        0xc0 | 0xc1 => 2,
+        0xe0 => 3,
+        0xf0 => 4,
+        0xf8 => 5,
+        0xfc => 6,
+        _ => return None,
+    };
+    let sequence = bytes.get(..length)?;
+
+    // The lead byte of an n-byte sequence carries 7 - n payload bits.
+    let mut code = (sequence[0] & (0x7f >> length)) as u32;
+    for &continuation in &sequence[1..] {
+        if continuation & 0xc0 != 0x80 {
+            return None;
         }
-        [0xe0, second, third, ..] if continuation(*second) && continuation(*third) && *second < 0x82 => {
-            let code = ((*second as u32 & 0x3f) << 6) | (*third as u32 & 0x3f);
-            Some((char::from_u32(code)?, 3))
-        }
-        _ => None,
+        code = (code << 6) | (continuation & 0x3f) as u32;
     }
+    if code >= 0x80 {
+        return None;
+    }
+    Some((char::from(code as u8), length))
+}
+
+/// Decodes a two-byte sequence with lead `c0` or `c1` whose second byte is not a
+/// continuation byte, the way a lax decoder reads it that keeps only the low six bits of
+/// that byte: `c0 2e`, `c0 6e` and `c0 ee` are `.`, `c0 2f` is `/` and `c1 1c` is `\`.
+/// Only `.`, `/` and `\` are decoded, because those spell a path traversal; any other
+/// result stays invalid.
+fn lax_overlong_path_char(bytes: &[u8]) -> Option<(char, usize)> {
+    let [lead @ (0xc0 | 0xc1), next, ..] = bytes else {
+        return None;
+    };
+    if next & 0xc0 == 0x80 {
+        return None;
+    }
+    let code = ((lead & 0x01) << 6) | (next & 0x3f);
+    let c = char::from(code);
+    matches!(c, '.' | '/' | '\\').then_some((c, 2))
 }
 
 /// Named character references that matter for attack syntax, with their characters.
@@ -460,6 +492,61 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(decoded(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn overlong_forms_decode_to_ascii() {
+        let cases = [
+            ("two bytes", "%c0%ae%c0%ae%c0%af", "../"),
+            ("two bytes, c1 lead", "%c1%9c", "\\"),
+            ("three bytes", "%e0%80%ae%e0%80%af", "./"),
+            ("four bytes", "%f0%80%80%ae%f0%80%80%af", "./"),
+            ("five bytes", "%f8%80%80%80%ae%f8%80%80%80%af", "./"),
+            ("six bytes", "%fc%80%80%80%80%ae%fc%80%80%80%80%af", "./"),
+            ("double encoded", "%25f0%2580%2580%25af", "/"),
+            ("overlong letter", "%c1%af", "o"),
+        ];
+        for (name, input, expected) in cases {
+            let result = decode(input, 4);
+            assert_eq!(result.text, expected, "{name}: {input:?}");
+            assert!(result.facts.overlong_utf8, "{name}: {input:?}");
+        }
+    }
+
+    #[test]
+    fn lax_two_byte_forms_decode_path_characters() {
+        let cases = [
+            ("dot, ascii second byte", "%c0%2e", "."),
+            ("dot, literal second byte", "%c0.", "."),
+            ("dot, high bit cleared", "%c0%6e", "."),
+            ("dot, lead byte second byte", "%c0%ee", "."),
+            ("slash", "%c0%2f", "/"),
+            ("backslash", "%c1%1c", "\\"),
+        ];
+        for (name, input, expected) in cases {
+            let result = decode(input, 4);
+            assert_eq!(result.text, expected, "{name}: {input:?}");
+            assert!(result.facts.overlong_utf8, "{name}: {input:?}");
+        }
+    }
+
+    #[test]
+    fn valid_and_other_invalid_utf8_stay() {
+        let cases = [
+            ("two-byte letter", "caf%c3%a9", "caf\u{e9}"),
+            ("three-byte letter", "%e0%a4%85", "\u{905}"),
+            ("four-byte emoji", "%f0%9f%98%80", "\u{1f600}"),
+            ("lax form of a non-path character", "%c0%3c", "\u{fffd}<"),
+            ("lax form of a letter", "%c1%21", "\u{fffd}!"),
+            ("truncated four-byte form", "%f0%80%80", "\u{fffd}\u{fffd}\u{fffd}"),
+            ("three-byte form above ASCII", "%e0%82%80", "\u{fffd}\u{fffd}\u{fffd}"),
+            ("lead byte at the end", "a%c0", "a\u{fffd}"),
+        ];
+        for (name, input, expected) in cases {
+            let result = decode(input, 4);
+            assert_eq!(result.text, expected, "{name}: {input:?}");
+            assert!(!result.facts.overlong_utf8, "{name}: {input:?}");
         }
     }
 

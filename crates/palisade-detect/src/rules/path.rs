@@ -184,35 +184,19 @@ impl PathRules {
     /// Traversal checks; `text` is a decoded value.
     pub fn traversal(&self, text: &str) -> Option<PathMatch> {
         let canonical = canonical_separators(text);
-        let bytes = canonical.as_bytes();
-        let first = find_dot_dot(bytes)?;
+        let segments = DotSegments::count(canonical.as_bytes());
+        let first = segments.first?;
 
-        // `/../` at the very start climbs above the root: no relative link starts so.
-        let rooted = matches!(bytes.first(), Some(b'/' | b'\\')) && bytes.get(1..3) == Some(b"..".as_slice());
-
-        let mut segments = 0usize;
-        let mut other_segments = 0usize;
-        // `....//` becomes `../` when a filter removes one `../`; count it as one segment.
-        for segment in bytes.split(|&b| b == b'/' || b == b'\\') {
-            let trimmed = trim_segment(segment);
-            if trimmed.len() >= 2 && trimmed.iter().all(|&b| b == b'.') {
-                segments += 1;
-            } else if !trimmed.is_empty() {
-                other_segments += 1;
-            }
+        let matched = |confidence| Some(PathMatch { rule_id: "path.traversal", confidence, at: first });
+        if segments.dot >= 3 {
+            return matched(Confidence::High);
         }
-        if segments >= 3 {
-            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::High, at: first });
+        if segments.dot == 2 || segments.rooted || segments.with_parameters {
+            return matched(Confidence::Medium);
         }
-        if segments == 2 {
-            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::Medium, at: first });
-        }
-        if segments == 1 && rooted {
-            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::Medium, at: first });
-        }
-        if segments == 1 && other_segments == 0 && bytes.len() <= 8 {
+        if segments.other == 0 && canonical.len() <= 8 {
             // A bare `../` or `..\`: a probe, not a link.
-            return Some(PathMatch { rule_id: "path.traversal", confidence: Confidence::Low, at: first });
+            return matched(Confidence::Low);
         }
         None
     }
@@ -367,6 +351,8 @@ const SEPARATOR_SPELLINGS: &[(&str, &str)] = &[
     ("%c1%1c", "\\"),
     ("%bg%qf", "/"),
     ("%5%c", "\\"),
+    ("%2%f", "/"),
+    ("%2%e", "."),
     ("%%35c", "\\"),
     ("%%32f", "/"),
     ("%25c", "\\"),
@@ -386,11 +372,15 @@ const SEPARATOR_SPELLINGS: &[(&str, &str)] = &[
 ];
 
 /// Rewrites the spellings of [`SEPARATOR_SPELLINGS`] to their characters and `\` to `/`.
+///
+/// NOTE: traversal lists also spell `/` as `%c1%af` and `.` as `%c0%5e` or `%c0%fe`. The
+/// first is the overlong form of `o` and decodes to it, the others to U+FFFD, so a
+/// traversal spelled only with them is not found.
 fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
     let bytes = text.as_bytes();
     let lower_needed = memchr::memchr2(b'%', b'\\', bytes).is_some()
         || bytes.windows(2).any(|pair| pair[0] == b'0' && matches!(pair[1], b'x' | b'X'))
-        || !text.is_ascii() && text.contains(['\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}']);
+        || !text.is_ascii() && text.contains(['\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}', '\u{fffd}']);
     if !lower_needed {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -468,14 +458,67 @@ fn find_dot_dot(bytes: &[u8]) -> Option<usize> {
     None
 }
 
-/// Removes the `;params` (Tomcat) and trailing spaces (Windows) that servers ignore
-/// from a path segment.
+/// Counts of the segments of a path split at `/` and `\`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct DotSegments {
+    /// Segments that climb a directory: two or more dots (`..`, and `....` that a filter
+    /// removing `../` once turns into `..`), or two characters of `.` and `?` (`.?`, `??`),
+    /// the spelling of `..` in traversal lists aimed at servers that match `?` as a
+    /// one-character wildcard.
+    dot: usize,
+    /// Segments that are neither empty, `.` nor climbing ones.
+    other: usize,
+    /// Byte offset of the first climbing segment.
+    first: Option<usize>,
+    /// The path starts at a separator and climbs before naming any directory (`/../`,
+    /// `//../`, `/./../`): above the root, where no relative link goes.
+    rooted: bool,
+    /// A climbing segment carries a `;` parameter (`..;/`). Tomcat drops path parameters
+    /// before it resolves `..`, so a proxy in front sees no `../`; relative links carry
+    /// no parameters.
+    with_parameters: bool,
+}
+
+impl DotSegments {
+    fn count(path: &[u8]) -> Self {
+        let mut counts = Self::default();
+        let mut offset = 0;
+        for segment in path.split(|&b| b == b'/' || b == b'\\') {
+            let start = offset;
+            offset += segment.len() + 1;
+
+            let trimmed = trim_segment(segment);
+            if is_climbing_segment(trimmed) {
+                if counts.first.is_none() {
+                    counts.first = Some(start);
+                    counts.rooted = start > 0 && counts.other == 0;
+                }
+                counts.dot += 1;
+                counts.with_parameters |= segment.get(trimmed.len()) == Some(&b';');
+            } else if !trimmed.is_empty() && trimmed != b"." {
+                counts.other += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// True for a segment that names the parent directory, as [`DotSegments::dot`] describes.
+fn is_climbing_segment(segment: &[u8]) -> bool {
+    match segment {
+        [b'.' | b'?', b'.' | b'?'] => true,
+        _ => segment.len() >= 2 && segment.iter().all(|&b| b == b'.'),
+    }
+}
+
+/// Removes what servers ignore at the end of a path segment: `;params` (Tomcat), trailing
+/// spaces (Windows), and control characters such as the `%01` that traversal lists append.
 fn trim_segment(segment: &[u8]) -> &[u8] {
     let without_params = match segment.iter().position(|&b| b == b';') {
         Some(p) => &segment[..p],
         None => segment,
     };
-    let end = without_params.iter().rposition(|&b| b != b' ').map(|p| p + 1).unwrap_or(0);
+    let end = without_params.iter().rposition(|&b| b != b' ' && !b.is_ascii_control()).map(|p| p + 1).unwrap_or(0);
     &without_params[..end]
 }
 
@@ -512,6 +555,82 @@ mod tests {
         }
     }
 
+    /// Decodes `raw` as the detector does, then runs the traversal checks.
+    fn traversal_after_decoding(rules: &PathRules, raw: &str) -> Option<PathMatch> {
+        let decoded = crate::normalize::decode(raw, 4);
+        rules.traversal(&decoded.text)
+    }
+
+    #[test]
+    fn encoded_traversal_cases() {
+        let rules = rules();
+        let attacks = [
+            ("lax two-byte dots and slashes", "%c0%2e%c0%2e%c0%2f%c0%2e%c0%2e%c0%2fetc"),
+            ("lax dots with a literal second byte", "%c0.%c0./%c0.%c0./x"),
+            ("lax backslash", "..%c1%1c..%c1%1cboot.ini"),
+            ("three-byte overlong", "%e0%80%ae%e0%80%ae/%e0%80%ae%e0%80%ae/x"),
+            ("four-byte overlong", "..%f0%80%80%af..%f0%80%80%afetc"),
+            ("five-byte overlong", "%f8%80%80%80%ae%f8%80%80%80%ae%c0%af..%c0%afx"),
+            ("six-byte overlong", "..%fc%80%80%80%80%af..%fc%80%80%80%80%afx"),
+            ("iis %u escapes", "%uff0e%uff0e%u2215%uff0e%uff0e%u2215x"),
+            ("triple encoding", "%25252e%25252e%25252f%25252e%25252e%25252fx"),
+            ("nul between dots", ".%00./.%00./x"),
+            ("control character after dots", "..%01/..%01/x"),
+            ("double percent spelling", "%2%e%2%e%2%f%2%e%2%e%2%fx"),
+            ("question mark dots", ".%3f/%3f%3f/x"),
+            ("single parameter segment", "..;/admin"),
+            ("above the root after empty segments", "//../secret"),
+            ("above the root after a dot segment", "/./../secret"),
+            ("mixed separators above the root", "/\\..\\secret"),
+        ];
+        for (name, raw) in attacks {
+            assert!(traversal_after_decoding(&rules, raw).is_some(), "{name}: {raw:?}");
+        }
+
+        let benign = [
+            ("dots in prose", "wait.. what"),
+            ("version range", "1.2..3"),
+            ("file name", "a..b.txt"),
+            ("real utf-8 in a relative link", "caf%c3%a9/../menu"),
+            ("relative link", "../images/logo.png"),
+            ("dot segments only", "/docs/./guide/./intro"),
+            ("question marks in prose", "really??/what??"),
+            ("lax form of another character", "%c0%3c%c0%3c/x"),
+            ("overlong letters", "%c1%af%c1%af"),
+        ];
+        for (name, raw) in benign {
+            assert_eq!(traversal_after_decoding(&rules, raw), None, "{name}: {raw:?}");
+        }
+    }
+
+    #[test]
+    fn climbing_segment_cases() {
+        let cases: [(&[u8], bool); 10] = [
+            (b"..", true),
+            (b"....", true),
+            (b".?", true),
+            (b"??", true),
+            (b".", false),
+            (b"?", false),
+            (b"...?", false),
+            (b"a..", false),
+            (b"..a", false),
+            (b"", false),
+        ];
+        for (segment, expected) in cases {
+            assert_eq!(is_climbing_segment(segment), expected, "segment {:?}", String::from_utf8_lossy(segment));
+        }
+    }
+
+    #[test]
+    fn trim_segment_cases() {
+        let cases: [(&[u8], &[u8]); 5] =
+            [(b"..;jsessionid=1", b".."), (b".. ", b".."), (b"..\x01", b".."), (b"..\t ", b".."), (b" ..", b" ..")];
+        for (segment, expected) in cases {
+            assert_eq!(trim_segment(segment), expected, "segment {:?}", String::from_utf8_lossy(segment));
+        }
+    }
+
     #[test]
     fn local_file_cases() {
         let rules = rules();
@@ -523,6 +642,7 @@ mod tests {
             ("php://filter/convert.base64-encode/resource=index.php", "lfi.wrapper"),
             ("file:///etc/hosts", "lfi.wrapper"),
             ("/proc/self/environ", "lfi.sensitive_file"),
+            ("x\u{fffd}etc\u{fffd}passwd", "lfi.sensitive_file"),
         ];
         for (input, rule) in attacks {
             assert_eq!(rules.local_file(input, &facts).map(|m| m.rule_id), Some(rule), "input {input:?}");
