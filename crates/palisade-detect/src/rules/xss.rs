@@ -8,18 +8,28 @@
 //!   attribute that browsers load or navigate to, or as the whole value.
 //! - `xss.dangerous_tag`: tags that load or run content by themselves (`<iframe>`,
 //!   `<object>`, `<embed>`, `<base href>`, `<meta http-equiv=refresh>`, `<style>` with
-//!   script, `<svg>`/`<math>` animation of `href`).
+//!   script, `<svg>`/`<math>` animation of `href`) at high confidence; tags that load
+//!   styles or switch charsets (`<meta>`, `<link>`, `<style>`), IE data binding and
+//!   behaviours at medium confidence; document, form and SVG/MathML markup, prefixed XML
+//!   names and namespace declarations at low confidence.
 //! - `xss.style_script`: CSS that runs script (`expression(`, `behavior:`, `-moz-binding`,
-//!   `url(javascript:`).
+//!   `url(javascript:`), also spelled with CSS escapes, and inline styles that break out
+//!   of their declaration block.
 //! - `xss.js_breakout`: a quote that ends a JavaScript string followed by an operator and a
 //!   call of a script sink (`';alert(1)//`, `"-prompt(1)-"`).
-//! - `xss.script_call`: a bare call of `alert`, `prompt`, `confirm` or `eval` with an
-//!   argument that only exploit probes use (a number, a string, `document.cookie`).
+//! - `xss.script_call`: a bare call of `alert`, `prompt`, `confirm`, `eval`, `setTimeout`
+//!   or `setInterval` with an argument that only exploit probes use (a number, a string,
+//!   `document.cookie`), or through a wrapper (`alert?.(1)`, `alert.call(null,1)`,
+//!   `(alert)(1)`, `[1].find(alert)`); a call of a global object's property by subscript
+//!   (`top["al"+"ert"](1)`); JSFuck; `.call` as a template tag.
 //! - `xss.dom_access`: script text that reads cookies or navigates the page
-//!   (`document.cookie`, `window.location=`, `.innerHTML=`).
+//!   (`document.cookie`, `document["cookie"]`, `window.location=`, `.innerHTML=`).
 //!
-//! Formatting tags without attributes (`<b>bold</b>`) and links to http(s) URLs match
-//! nothing.
+//! Markup spelled in UTF-7, in the 7-bit reading of Latin-1 (`\u{bc}script\u{be}`), or
+//! split by short tags that a filter removes (`o<x>nerror`) is read as the page would.
+//! Formatting tags (`<b>bold</b>`, `<p class="note">`) and links to http(s) URLs match
+//! nothing, and in a value that is an XML document (`<?xml ...?>` first) only active
+//! content counts.
 
 use std::sync::LazyLock;
 
@@ -260,30 +270,57 @@ const SINKS: &[&str] = &[
 ];
 
 pub fn detect(text: &str) -> Option<XssMatch> {
-    let bytes = text.as_bytes();
+    let found = detect_in(text);
+    if found.is_some() {
+        return found;
+    }
 
-    if let Some(found) = scan_tags(text) {
-        return Some(found);
+    // Markup spelled in another encoding than the page's: UTF-7 (`+ADw-script+AD4-`) and
+    // the 7-bit reading of Latin-1 (`\u{bc}script\u{be}`).
+    if let Some(decoded) = decode_utf7(text).or_else(|| seven_bit_markup(text)) {
+        return scan_tags(&decoded).map(|found| XssMatch { at: 0, ..found });
     }
-    if let Some(at) = attribute_breakout(bytes) {
-        return Some(XssMatch { rule_id: "xss.event_handler", confidence: Confidence::High, at });
-    }
-    if let Some(at) = leading_script_url(text) {
-        return Some(XssMatch { rule_id: "xss.javascript_url", confidence: Confidence::High, at });
-    }
-    if let Some(at) = js_breakout(bytes) {
-        return Some(XssMatch { rule_id: "xss.js_breakout", confidence: Confidence::High, at });
-    }
-    if let Some(at) = style_script(bytes) {
-        return Some(XssMatch { rule_id: "xss.style_script", confidence: Confidence::Medium, at });
-    }
-    if let Some(at) = probe_call(bytes) {
-        return Some(XssMatch { rule_id: "xss.script_call", confidence: Confidence::Medium, at });
-    }
-    if let Some(at) = dom_access(bytes) {
-        return Some(XssMatch { rule_id: "xss.dom_access", confidence: Confidence::Medium, at });
+    if let Some(stripped) = strip_split_tags(text) {
+        return detect_in(&stripped).map(|found| XssMatch { at: 0, ..found });
     }
     None
+}
+
+fn detect_in(text: &str) -> Option<XssMatch> {
+    let bytes = text.as_bytes();
+    let high = |rule_id, at| Some(XssMatch { rule_id, confidence: Confidence::High, at });
+    let medium = |rule_id, at| Some(XssMatch { rule_id, confidence: Confidence::Medium, at });
+
+    // Tags of lower confidence are kept while the checks of high confidence run.
+    let tag = scan_tags(text);
+    if tag.is_some_and(|found| found.confidence == Confidence::High) {
+        return tag;
+    }
+    if let Some(at) = attribute_breakout(bytes) {
+        return high("xss.event_handler", at);
+    }
+    if let Some(at) = leading_script_url(text) {
+        return high("xss.javascript_url", at);
+    }
+    if let Some(at) = js_breakout(bytes) {
+        return high("xss.js_breakout", at);
+    }
+    if tag.is_some_and(|found| found.confidence == Confidence::Medium) {
+        return tag;
+    }
+    if let Some(at) = style_script(bytes) {
+        return medium("xss.style_script", at);
+    }
+    if let Some(at) = probe_call(bytes) {
+        return medium("xss.script_call", at);
+    }
+    if let Some(at) = global_bracket_call(bytes).or_else(|| jsfuck(bytes)).or_else(|| template_call(bytes)) {
+        return medium("xss.script_call", at);
+    }
+    if let Some(at) = dom_access(bytes) {
+        return medium("xss.dom_access", at);
+    }
+    tag
 }
 
 /// Reads or writes of the page's secrets and navigation that injected script performs:
@@ -305,9 +342,138 @@ fn dom_access(bytes: &[u8]) -> Option<usize> {
         "window.open(",
     ];
     static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| markers_searcher(MARKERS));
-    // Every marker has a dot, so a value without one has no marker.
-    memchr::memchr(b'.', bytes)?;
-    leftmost_marker(&SEARCHER, bytes)
+    // Every marker has a dot, and a property read without a dot has a bracket.
+    memchr::memchr2(b'.', b'[', bytes)?;
+    leftmost_marker(&SEARCHER, bytes).or_else(|| document_property(bytes))
+}
+
+/// `document` followed by a read of `cookie`, `domain`, `location` or `write` written the
+/// way filters miss: with comments or spaces around the dot (`document /**/ . cookie`),
+/// as a subscript (`document["cookie"]`, `(document)['domain']`) or with `?.`.
+fn document_property(bytes: &[u8]) -> Option<usize> {
+    const PROPERTIES: &[&[u8]] = &[b"cookie", b"domain", b"location", b"write"];
+
+    let mut from = 0;
+    while let Some(offset) = find_ignore_case(&bytes[from..], b"document") {
+        let at = from + offset;
+        from = at + 1;
+        if at > 0 && is_identifier_byte(bytes[at - 1]) {
+            continue;
+        }
+        let mut i = skip_js_space(bytes, at + b"document".len());
+        if bytes.get(i) == Some(&b')') {
+            i = skip_js_space(bytes, i + 1);
+        }
+        if bytes.get(i) == Some(&b'?') {
+            i += 1;
+        }
+        i = match bytes.get(i) {
+            Some(b'.') => skip_js_space(bytes, i + 1),
+            Some(b'[') => {
+                let quote = skip_js_space(bytes, i + 1);
+                if !matches!(bytes.get(quote), Some(b'"' | b'\'' | b'`')) {
+                    continue;
+                }
+                quote + 1
+            }
+            _ => continue,
+        };
+        if PROPERTIES.iter().any(|property| starts_with_ignore_case(&bytes[i..], property)) {
+            return Some(at);
+        }
+    }
+    None
+}
+
+/// Skips spaces and `/* ... */` comments, which JavaScript allows between the parts of a
+/// property access.
+fn skip_js_space(bytes: &[u8], mut i: usize) -> usize {
+    loop {
+        i = skip_while(bytes, i, is_space);
+        if !bytes[i..].starts_with(b"/*") {
+            return i;
+        }
+        match memchr::memmem::find(&bytes[i + 2..], b"*/") {
+            Some(end) => i += 2 + end + 2,
+            None => return i,
+        }
+    }
+}
+
+/// Position where spaces and `/* ... */` comments that end at `end` begin.
+fn skip_js_space_back(bytes: &[u8], mut end: usize) -> usize {
+    loop {
+        while end > 0 && is_space(bytes[end - 1]) {
+            end -= 1;
+        }
+        if !bytes[..end].ends_with(b"*/") {
+            return end;
+        }
+        match memchr::memmem::rfind(&bytes[..end - 2], b"/*") {
+            Some(start) => end = start,
+            None => return end,
+        }
+    }
+}
+
+fn is_identifier_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// A call of a property of a global object by subscript, the usual way to hide a sink's
+/// name: `top["al"+"ert"](1)`, `self[/**/'alert'](1)`, `window[atob('...')]\`1\``.
+fn global_bracket_call(bytes: &[u8]) -> Option<usize> {
+    const GLOBALS: &[&[u8]] = &[b"top", b"self", b"window", b"parent", b"frames", b"globalthis"];
+    /// Longest subscript looked at, in bytes.
+    const MAX_SUBSCRIPT: usize = 200;
+
+    for open in memchr::memchr_iter(b'[', bytes) {
+        let name_end = skip_js_space_back(bytes, open);
+        let Some(global) = GLOBALS.iter().find(|global| ends_with_ignore_case(&bytes[..name_end], global)) else {
+            continue;
+        };
+        let name_start = name_end - global.len();
+        if name_start > 0 && (is_identifier_byte(bytes[name_start - 1]) || bytes[name_start - 1] == b'.') {
+            continue;
+        }
+        let window = &bytes[open + 1..bytes.len().min(open + 1 + MAX_SUBSCRIPT)];
+        let Some(close) = memchr(b']', window).map(|offset| open + 1 + offset) else {
+            continue;
+        };
+        let after = skip_js_space(bytes, close + 1);
+        if matches!(bytes.get(after), Some(b'(' | b'`')) {
+            return Some(name_start);
+        }
+    }
+    None
+}
+
+/// JavaScript written with only `[]()!+` (JSFuck): `(![]+[])[+[]]` spells `"f"`. The `+`
+/// may have become a space in a form value. Markdown images (`![](a.png)`) have `![]`
+/// followed by `(`, which does not count.
+fn jsfuck(bytes: &[u8]) -> Option<usize> {
+    /// Empty arrays in a value before `![]` counts as JSFuck.
+    const MIN_ARRAYS: usize = 3;
+
+    memchr(b'!', bytes)?;
+    if let Some(at) = memchr::memmem::find(bytes, b"!![]") {
+        return Some(at);
+    }
+    let negation = memchr::memmem::find_iter(bytes, b"![]").find(|&at| bytes.get(at + 3) != Some(&b'('))?;
+    (memchr::memmem::find_iter(bytes, b"[]").count() >= MIN_ARRAYS).then_some(negation)
+}
+
+/// `.call` or `.apply` used as a template tag, which calls a function without
+/// parentheses: `[].sort.call\`${alert}1\``, `Reflect.apply.call\`...\``.
+fn template_call(bytes: &[u8]) -> Option<usize> {
+    memchr(b'`', bytes)?;
+    memchr::memchr_iter(b'`', bytes).find_map(|tick| {
+        let before = &bytes[..skip_js_space_back(bytes, tick)];
+        [b".call".as_slice(), b".apply"]
+            .iter()
+            .find(|method| ends_with_ignore_case(before, method))
+            .map(|method| before.len() - method.len())
+    })
 }
 
 /// Builds a case-insensitive searcher whose first match starts where the leftmost of
@@ -334,20 +500,63 @@ struct Attribute<'a> {
     value: Option<&'a str>,
 }
 
-/// Finds tags in `text` and checks each one.
+/// Finds tags in `text` and checks each one. Returns the first finding of high confidence,
+/// or else the first of the highest confidence found.
 fn scan_tags(text: &str) -> Option<XssMatch> {
     let bytes = text.as_bytes();
+    // An XML document (an SVG image, XMP metadata) has namespaces and SVG elements by
+    // design; in one only active content counts. It starts with an XML declaration or an
+    // XMP packet.
+    let trimmed = &bytes[skip_while(bytes, 0, is_space)..];
+    let xml_document = (starts_with_ignore_case(trimmed, b"<?xml") && trimmed.get(5).is_some_and(|&b| is_space(b)))
+        || starts_with_ignore_case(trimmed, b"<?xpacket");
+    let mut best: Option<XssMatch> = None;
     let mut tags = 0;
     let mut i = 0;
     while let Some(offset) = memchr(b'<', &bytes[i..]) {
         let at = i + offset;
+        // Scanning goes on inside the tag: an attribute value can hold markup that the
+        // page reflects elsewhere (`<a href="?q=<script>...">`).
         i = at + 1;
         let next = bytes.get(at + 1).copied().unwrap_or(0);
 
         if next == b'/' {
+            let name_end = skip_while(bytes, at + 2, |b| b.is_ascii_alphanumeric());
+            let name = &bytes[at + 2..name_end];
             // `</script>` ends the script block the value is inside of.
-            if starts_with_ignore_case(&bytes[at + 2..], b"script") {
+            if name.eq_ignore_ascii_case(b"script") {
                 return Some(XssMatch { rule_id: "xss.script_tag", confidence: Confidence::High, at });
+            }
+            // Closing a raw-text element (`</textarea>`, `</title>`) or the document lets
+            // the markup after it be parsed as the page's own.
+            if !xml_document && let Some(confidence) = closing_tag(name) {
+                keep_stronger(&mut best, XssMatch { rule_id: "xss.dangerous_tag", confidence, at });
+            }
+            continue;
+        }
+        if next == b'?' {
+            // Processing instructions that load an IE behaviour or bind a namespace to one.
+            let rest = &bytes[at + 2..];
+            let loads = [b"import".as_slice(), b"xml:namespace"]
+                .iter()
+                .any(|instruction| starts_with_ignore_case(rest, instruction));
+            if loads && !xml_document {
+                keep_stronger(&mut best, XssMatch { rule_id: "xss.dangerous_tag", confidence: Confidence::Medium, at });
+            }
+            continue;
+        }
+        if next == b'!' && !xml_document {
+            // IE conditional comments and a document type start markup of their own.
+            let rest = &bytes[at + 2..];
+            let confidence = if starts_with_ignore_case(rest, b"--[if") {
+                Some(Confidence::Medium)
+            } else if starts_with_ignore_case(rest, b"doctype") {
+                Some(Confidence::Low)
+            } else {
+                None
+            };
+            if let Some(confidence) = confidence {
+                keep_stronger(&mut best, XssMatch { rule_id: "xss.dangerous_tag", confidence, at });
             }
             continue;
         }
@@ -357,15 +566,25 @@ fn scan_tags(text: &str) -> Option<XssMatch> {
 
         tags += 1;
         if tags > MAX_TAGS {
-            return None;
+            break;
         }
-        let (name, attributes, end) = parse_tag(text, at + 1);
-        i = end.max(at + 1).min(bytes.len());
+        let (name, attributes, _) = parse_tag(text, at + 1);
         if let Some(found) = check_tag(text, at, &name, &attributes) {
-            return Some(found);
+            if found.confidence == Confidence::High {
+                return Some(found);
+            }
+            if !xml_document {
+                keep_stronger(&mut best, found);
+            }
         }
     }
-    None
+    best
+}
+
+fn keep_stronger(best: &mut Option<XssMatch>, found: XssMatch) {
+    if best.is_none_or(|best| found.confidence > best.confidence) {
+        *best = Some(found);
+    }
 }
 
 /// Parses the tag whose name starts at `start`; returns its lower-case name, attributes
@@ -431,22 +650,37 @@ fn parse_tag(text: &str, start: usize) -> (String, Vec<Attribute<'_>>, usize) {
 }
 
 fn check_tag(text: &str, at: usize, name: &str, attributes: &[Attribute<'_>]) -> Option<XssMatch> {
-    let high = |rule_id| Some(XssMatch { rule_id, confidence: Confidence::High, at });
+    let found = |rule_id, confidence| Some(XssMatch { rule_id, confidence, at });
+    let high = |rule_id| found(rule_id, Confidence::High);
 
     if name == "script" {
         return high("xss.script_tag");
     }
+    let mut weak = None;
     for attribute in attributes {
         let attribute_name = attribute.name.to_ascii_lowercase();
         if is_event_attribute(&attribute_name) && attribute.value.is_some() {
             return high("xss.event_handler");
         }
+        // IE data binding renders a data island's field as HTML.
+        if matches!(attribute_name.as_str(), "datasrc" | "dataformatas" | "datafld") {
+            weak = weak.or(found("xss.dangerous_tag", Confidence::Medium));
+        }
+        // A namespace declaration turns the tag into SVG, XHTML or an XML behaviour.
+        if attribute_name == "xmlns" || attribute_name.starts_with("xmlns:") {
+            weak = weak.or(found("xss.dangerous_tag", Confidence::Low));
+        }
         let Some(value) = attribute.value else { continue };
         if URL_ATTRIBUTES.contains(&attribute_name.as_str()) && is_script_url(value) {
             return high("xss.javascript_url");
         }
-        if attribute_name == "style" && style_script(value.as_bytes()).is_some() {
-            return high("xss.style_script");
+        if attribute_name == "style" {
+            if style_script(value.as_bytes()).is_some() {
+                return high("xss.style_script");
+            }
+            if inline_style_breakout(value.as_bytes()) {
+                weak = found("xss.style_script", Confidence::Medium);
+            }
         }
     }
 
@@ -456,7 +690,7 @@ fn check_tag(text: &str, at: usize, name: &str, attributes: &[Attribute<'_>]) ->
     let attribute = |wanted: &str| {
         attributes.iter().find(|a| a.name.eq_ignore_ascii_case(wanted)).and_then(|a| a.value).unwrap_or("")
     };
-    match name {
+    let tag = match name {
         "meta" if attribute("http-equiv").eq_ignore_ascii_case("refresh") => high("xss.dangerous_tag"),
         "link" if attribute("rel").eq_ignore_ascii_case("import") => high("xss.dangerous_tag"),
         "style" => {
@@ -470,9 +704,95 @@ fn check_tag(text: &str, at: usize, name: &str, attributes: &[Attribute<'_>]) ->
             }
         }
         // SVG and MathML animation can set `href` to a script URL.
-        "set" | "animate" if attribute("attributename").eq_ignore_ascii_case("href") => high("xss.dangerous_tag"),
+        "set" | "animate" if is_href(attribute("attributename")) => high("xss.dangerous_tag"),
         _ => None,
+    };
+    if tag.is_some() {
+        return tag;
     }
+    // `<input>` and `<template>` without attributes are placeholders in usage text.
+    let placeholder = attributes.is_empty() && PLACEHOLDER_NAMES.contains(&name);
+    let document =
+        document_tag(name).filter(|_| !placeholder).and_then(|confidence| found("xss.dangerous_tag", confidence));
+    match (weak, document) {
+        (Some(weak), Some(document)) if document.confidence > weak.confidence => Some(document),
+        (weak, document) => weak.or(document),
+    }
+}
+
+/// Tag names that usage text writes in angle brackets as placeholders.
+const PLACEHOLDER_NAMES: &[&str] = &["input", "template", "image", "button", "form", "title"];
+
+/// True for `href` and `xlink:href`.
+fn is_href(name: &str) -> bool {
+    name.eq_ignore_ascii_case("href") || name.eq_ignore_ascii_case("xlink:href")
+}
+
+/// The confidence that a tag is injected markup, for tags that change how the page loads
+/// and styles content (`<meta>`, `<link>`, `<style>`), switch the parser into SVG or
+/// MathML, or build forms and documents that no plain-text value holds. Tags that format
+/// text (`<b>`, `<p>`, `<a>`, `<img>`) return `None`.
+fn document_tag(name: &str) -> Option<Confidence> {
+    const LOADING: &[&str] = &["meta", "link", "style", "layer", "ilayer", "bgsound", "xml"];
+    const STRUCTURE: &[&str] = &[
+        "html",
+        "head",
+        "body",
+        "svg",
+        "math",
+        "form",
+        "input",
+        "textarea",
+        "button",
+        "xmp",
+        "plaintext",
+        "listing",
+        "noscript",
+        "noembed",
+        "noframes",
+        "template",
+        "image",
+        "feimage",
+    ];
+    if LOADING.contains(&name) {
+        return Some(Confidence::Medium);
+    }
+    if STRUCTURE.contains(&name) || is_namespaced(name) {
+        return Some(Confidence::Low);
+    }
+    None
+}
+
+/// True for a prefixed XML name such as `svg:svg`, `xsl:stylesheet` or `v:vmlframe`;
+/// `mailto:bob@example.com` in a Markdown autolink is not one.
+fn is_namespaced(name: &str) -> bool {
+    let Some((prefix, local)) = name.split_once(':') else { return false };
+    let is_name = |part: &str| {
+        part.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+            && part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    is_name(prefix) && is_name(local)
+}
+
+/// The confidence that a closing tag is injected: raw-text elements, whose content the
+/// page does not parse as markup until they close, and the tags of `document_tag`.
+fn closing_tag(name: &[u8]) -> Option<Confidence> {
+    const RAW_TEXT: &[&[u8]] =
+        &[b"textarea", b"title", b"style", b"noscript", b"xmp", b"noembed", b"noframes", b"iframe"];
+    if RAW_TEXT.iter().any(|raw| name.eq_ignore_ascii_case(raw)) {
+        return Some(Confidence::Medium);
+    }
+    let name = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+    document_tag(&name)
+}
+
+/// CSS syntax that an inline `style` attribute never needs: braces that close the
+/// declaration block and open a new rule, `binding`, which loads an XBL binding, and hex
+/// escapes (`\3a`), which hide property names and quotes from filters.
+fn inline_style_breakout(value: &[u8]) -> bool {
+    let hex_escape =
+        memchr::memchr_iter(b'\\', value).any(|at| value.get(at + 1).is_some_and(|b| b.is_ascii_hexdigit()));
+    memchr::memchr2(b'{', b'}', value).is_some() || hex_escape || find_ignore_case(value, b"binding").is_some()
 }
 
 fn is_event_attribute(name: &str) -> bool {
@@ -516,23 +836,32 @@ fn leading_script_url(text: &str) -> Option<usize> {
         return None;
     }
     let colon = trimmed.find(':')?;
+    // Whitespace or control characters inside the scheme (`java\tscript:`) only hide it
+    // from filters.
+    let hidden_scheme = trimmed[..colon].bytes().any(|b| b <= b' ');
     let code = &trimmed[colon + 1..];
     let looks_like_code =
         code.bytes().any(|b| matches!(b, b'(' | b'`' | b'=' | b';' | b'/' | b'<' | b'[' | b'{' | b'\\'));
-    looks_like_code.then_some(at)
+    (hidden_scheme || looks_like_code).then_some(at)
 }
 
 /// A quote closing an attribute value, followed by a new event handler attribute:
-/// `" onmouseover="alert(1)`, `' autofocus onfocus=alert(1) '`.
+/// `" onmouseover="alert(1)`, `' autofocus onfocus=alert(1) '`, `" type=image src=x
+/// onerror=alert(1) "`. Typographic quotes count, because some pages turn them into
+/// ASCII ones.
 fn attribute_breakout(bytes: &[u8]) -> Option<usize> {
+    /// Attributes looked at between the quote and the handler.
+    const MAX_ATTRIBUTES: usize = 4;
+
     for (at, &b) in bytes.iter().enumerate() {
-        if !matches!(b, b'"' | b'\'' | b'`') {
+        let typographic = matches!(b, 0x99 | 0x9d) && at >= 2 && bytes[at - 2..at] == [0xe2, 0x80];
+        if !matches!(b, b'"' | b'\'' | b'`') && !typographic {
             continue;
         }
-        // Boolean attributes such as `autofocus` may stand between the quote and the
-        // handler.
+        // Boolean attributes such as `autofocus`, and attributes with values, may stand
+        // between the quote and the handler.
         let mut i = at + 1;
-        for _ in 0..4 {
+        for _ in 0..MAX_ATTRIBUTES {
             let word_start = skip_while(bytes, i, |b| is_space(b) || b == b'/');
             let word_end = skip_while(bytes, word_start, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
             if word_end == word_start {
@@ -540,13 +869,25 @@ fn attribute_breakout(bytes: &[u8]) -> Option<usize> {
             }
             let word = &bytes[word_start..word_end];
             let after = skip_while(bytes, word_end, is_space);
-            if bytes.get(after) == Some(&b'=') {
-                if word.len() > 2 && word[..2].eq_ignore_ascii_case(b"on") && is_known_event(&word[2..]) {
-                    return Some(at);
-                }
+            if bytes.get(after) != Some(&b'=') {
+                i = word_end;
+                continue;
+            }
+            if word.len() > 2 && word[..2].eq_ignore_ascii_case(b"on") && is_known_event(&word[2..]) {
+                return Some(at);
+            }
+            // Skip the value; a quoted one must close.
+            let value_start = skip_while(bytes, after + 1, is_space);
+            i = match bytes.get(value_start) {
+                Some(&quote @ (b'"' | b'\'')) => match memchr(quote, &bytes[value_start + 1..]) {
+                    Some(offset) => value_start + 1 + offset + 1,
+                    None => break,
+                },
+                _ => skip_while(bytes, value_start, |b| !is_space(b) && !matches!(b, b'>' | b'"' | b'\'')),
+            };
+            if i == value_start {
                 break;
             }
-            i = word_end;
         }
     }
     None
@@ -628,16 +969,16 @@ fn sink_call(bytes: &[u8], start: usize) -> Option<usize> {
     SINKS.iter().any(|sink| sink.as_bytes().eq_ignore_ascii_case(name)).then_some(after + 1)
 }
 
-/// CSS that runs script.
-fn style_script(bytes: &[u8]) -> Option<usize> {
+/// CSS that runs script, as written.
+fn style_marker(bytes: &[u8]) -> Option<usize> {
     const MARKERS: &[&str] = &[
         "expression(",
         "behavior:",
         "behaviour:",
         "-moz-binding",
-        "url(javascript:",
-        "url('javascript:",
-        "url(\"javascript:",
+        "url(javascript",
+        "url('javascript",
+        "url(\"javascript",
     ];
     static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| markers_searcher(MARKERS));
     // Every marker has one of these bytes, so a value without them has no marker.
@@ -646,10 +987,12 @@ fn style_script(bytes: &[u8]) -> Option<usize> {
 }
 
 /// `alert(1)`, `prompt(document.cookie)`, `confirm\`1\``: calls with arguments that only
-/// exploit probes pass. Returns the first such call of the first function in the order
-/// of `PROBES` that has one.
+/// exploit probes pass, and calls that hide the name from a plain `name(` match:
+/// `alert?.(1)`, `alert.call(null,1)`, `(alert)(1)`, `[1].find(alert)`, `${alert}`.
+/// Returns the first such call of the first function in the order of `PROBES` that has
+/// one.
 fn probe_call(bytes: &[u8]) -> Option<usize> {
-    const PROBES: &[&str] = &["alert", "prompt", "confirm", "eval"];
+    const PROBES: &[&str] = &["alert", "prompt", "confirm", "eval", "settimeout", "setinterval"];
     static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
         AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
@@ -658,15 +1001,19 @@ fn probe_call(bytes: &[u8]) -> Option<usize> {
             .expect("the probe names are a valid automaton")
     });
 
-    // A call is a name, spaces, and `(` or a backtick. Looking back from each `(` and
-    // backtick for a name is cheaper than searching the names.
+    // A call is a name, spaces, and `(` or a backtick; a name passed as a value follows
+    // `(` or `${`. Looking around each `(` and backtick for a name is cheaper than
+    // searching the names.
     let may_call = memchr::memchr2_iter(b'(', b'`', bytes).any(|open| {
-        let mut name_end = open;
-        while name_end > 0 && is_space(bytes[name_end - 1]) {
-            name_end -= 1;
+        let before = &bytes[..callee_end(bytes, open)];
+        let mut after = skip_while(bytes, open + 1, is_space);
+        if bytes[after..].starts_with(b"${") {
+            after = skip_while(bytes, after + 2, is_space);
         }
-        let before = &bytes[..name_end];
-        PROBES.iter().any(|probe| ends_with_ignore_case(before, probe.as_bytes()))
+        let after = &bytes[after..];
+        PROBES.iter().any(|probe| {
+            ends_with_ignore_case(before, probe.as_bytes()) || starts_with_ignore_case(after, probe.as_bytes())
+        })
     });
     if !may_call {
         return None;
@@ -684,28 +1031,237 @@ fn probe_call(bytes: &[u8]) -> Option<usize> {
     first_call.into_iter().flatten().next()
 }
 
+/// Where the name of the function called by the `(` or backtick at `open` ends, past
+/// `?.`, `.call`, `.apply`, `.bind` and a closing parenthesis.
+fn callee_end(bytes: &[u8], open: usize) -> usize {
+    let mut end = open;
+    while end > 0 && is_space(bytes[end - 1]) {
+        end -= 1;
+    }
+    let before = &bytes[..end];
+    let wrapper = [b"?.".as_slice(), b".call", b".apply", b".bind", b")"]
+        .into_iter()
+        .find(|wrapper| ends_with_ignore_case(before, wrapper));
+    if let Some(wrapper) = wrapper {
+        end -= wrapper.len();
+        while end > 0 && is_space(bytes[end - 1]) {
+            end -= 1;
+        }
+    }
+    end
+}
+
 /// True when the function name at `bytes[at..name_end]` starts a word and is called with
-/// a probe argument.
+/// a probe argument, called through a wrapper, or passed as a function.
 fn is_probe_call(bytes: &[u8], at: usize, name_end: usize) -> bool {
     let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
     if !before_ok {
         return false;
     }
+    let mut before = at;
+    while before > 0 && is_space(bytes[before - 1]) {
+        before -= 1;
+    }
+    let previous = before.checked_sub(1).map(|i| bytes[i]);
+    let is_call_at = |i: usize| matches!(bytes.get(skip_while(bytes, i, is_space)), Some(b'(' | b'`'));
+
     let open = skip_while(bytes, name_end, is_space);
     match bytes.get(open) {
         Some(b'`') => true,
-        Some(b'(') => {
-            let argument_start = skip_while(bytes, open + 1, is_space);
-            let argument = &bytes[argument_start..];
-            argument.first().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'\'' | b'"' | b')' | b'/'))
-                || starts_with_ignore_case(argument, b"document.")
-                || starts_with_ignore_case(argument, b"window.")
-                || starts_with_ignore_case(argument, b"string.fromcharcode")
-                || starts_with_ignore_case(argument, b"atob(")
-                || starts_with_ignore_case(argument, b"location")
+        Some(b'(') => is_probe_argument(&bytes[skip_while(bytes, open + 1, is_space)..]),
+        Some(b'?') => bytes.get(open + 1) == Some(&b'.') && is_call_at(open + 2),
+        Some(b'.') => {
+            let method_end = skip_while(bytes, open + 1, |b| b.is_ascii_alphabetic());
+            let method = &bytes[open + 1..method_end];
+            [b"call".as_slice(), b"apply", b"bind"].iter().any(|known| method.eq_ignore_ascii_case(known))
+                && is_call_at(method_end)
         }
+        // `(alert)(1)`, or `[1].find(alert)`: a method called with the function.
+        Some(b')') if previous == Some(b'(') => is_call_at(open + 1) || is_method_call(bytes, before - 1),
+        // `${alert}` in a tagged template.
+        Some(b'}') if previous == Some(b'{') && before >= 2 && bytes[before - 2] == b'$' => true,
         _ => false,
     }
+}
+
+/// True for the arguments that only probes pass: a number, a string, `document.cookie`.
+fn is_probe_argument(argument: &[u8]) -> bool {
+    // Typographic quotes, U+2018 to U+201D, where a page turns them into ASCII ones.
+    let typographic_quote =
+        argument.len() >= 3 && argument[..2] == [0xe2, 0x80] && (0x98..=0x9d).contains(&argument[2]);
+    argument.first().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'\'' | b'"' | b')' | b'/'))
+        || typographic_quote
+        || starts_with_ignore_case(argument, b"document")
+        || starts_with_ignore_case(argument, b"window.")
+        || starts_with_ignore_case(argument, b"string.fromcharcode")
+        || starts_with_ignore_case(argument, b"atob(")
+        || starts_with_ignore_case(argument, b"location")
+}
+
+/// True when the `(` at `open` calls a method: `.name(`.
+fn is_method_call(bytes: &[u8], open: usize) -> bool {
+    let mut name_start = open;
+    while name_start > 0 && is_identifier_byte(bytes[name_start - 1]) {
+        name_start -= 1;
+    }
+    name_start < open && name_start > 0 && bytes[name_start - 1] == b'.'
+}
+
+/// CSS that runs script, also when CSS escapes (`\28` is `(`) spell the markers.
+fn style_script(bytes: &[u8]) -> Option<usize> {
+    if let Some(at) = style_marker(bytes) {
+        return Some(at);
+    }
+    let backslash = memchr(b'\\', bytes)?;
+    let unescaped = css_unescape(bytes);
+    style_marker(&unescaped).map(|at| at.min(backslash))
+}
+
+/// Decodes CSS escapes: a backslash and one to six hex digits, with one following space,
+/// is that code point; a backslash before any other character is that character.
+fn css_unescape(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let digits = bytes[i + 1..].iter().take(6).take_while(|b| b.is_ascii_hexdigit()).count();
+        if digits == 0 {
+            if let Some(&escaped) = bytes.get(i + 1) {
+                out.push(escaped);
+            }
+            i += 2;
+            continue;
+        }
+        let code = bytes[i + 1..i + 1 + digits]
+            .iter()
+            .fold(0u32, |code, &b| code * 16 + (b as char).to_digit(16).unwrap_or(0));
+        i += 1 + digits;
+        if bytes.get(i).is_some_and(|&b| is_space(b)) {
+            i += 1;
+        }
+        let c = char::from_u32(code).filter(|&c| c != '\0').unwrap_or('\u{fffd}');
+        let mut buffer = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut buffer).as_bytes());
+    }
+    out
+}
+
+/// UTF-7 runs that spell ASCII markup, decoded: `+ADw-script+AD4-` is `<script>`. The
+/// `+` may have become a space in a form or query value. Returns `None` when the text
+/// has no such run.
+fn decode_utf7(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    // `<`, `>`, `"`, `'` and `/` all start a run with `AC` or `AD`.
+    memchr::memmem::find(bytes, b"AD").or_else(|| memchr::memmem::find(bytes, b"AC"))?;
+
+    let base64 = |b: u8| -> Option<u32> {
+        match b {
+            b'A'..=b'Z' => Some((b - b'A') as u32),
+            b'a'..=b'z' => Some((b - b'a' + 26) as u32),
+            b'0'..=b'9' => Some((b - b'0' + 52) as u32),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut changed = false;
+    let mut copied_from = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_run = matches!(bytes[i], b'+' | b' ') && bytes.get(i + 1) == Some(&b'A');
+        if !starts_run {
+            i += 1;
+            continue;
+        }
+        let run_end = skip_while(bytes, i + 1, |b| base64(b).is_some() && b != b'+');
+        let run = &bytes[i + 1..run_end];
+        if bytes.get(run_end) != Some(&b'-') || run.len() < 3 {
+            i += 1;
+            continue;
+        }
+        let mut decoded = String::new();
+        let (mut bits, mut count) = (0u32, 0);
+        for &b in run {
+            bits = (bits << 6) | base64(b).unwrap_or(0);
+            count += 6;
+            if count >= 16 {
+                count -= 16;
+                let unit = (bits >> count) & 0xffff;
+                decoded.push(char::from_u32(unit).filter(char::is_ascii).unwrap_or('\u{fffd}'));
+            }
+        }
+        if decoded.contains('\u{fffd}') {
+            i += 1;
+            continue;
+        }
+        out.push_str(&text[copied_from..i]);
+        out.push_str(&decoded);
+        i = run_end + 1;
+        copied_from = i;
+        changed = true;
+    }
+    if !changed {
+        return None;
+    }
+    out.push_str(&text[copied_from..]);
+    Some(out)
+}
+
+/// The text as a server reads it that drops the high bit of Latin-1 characters, when that
+/// turns `\u{bc}` and `\u{be}` into `<` and `>`: `\u{bc}script\u{be}` is `<script>`.
+/// Returns `None` when the text has no `\u{bc}`.
+fn seven_bit_markup(text: &str) -> Option<String> {
+    if !text.contains('\u{bc}') {
+        return None;
+    }
+    let folded = text
+        .chars()
+        .map(|c| match c as u32 {
+            code @ 0x80..=0xff => char::from((code & 0x7f) as u8),
+            _ => c,
+        })
+        .collect();
+    Some(folded)
+}
+
+/// The text without short tags between letters (`o<x>nfocus`, `al<b></b>ert`), which
+/// some filters remove before the page sees the value. Returns `None` when there are
+/// none.
+fn strip_split_tags(text: &str) -> Option<String> {
+    /// Longest tag removed, in bytes with its angle brackets.
+    const MAX_TAG: usize = 12;
+
+    let bytes = text.as_bytes();
+    memchr(b'<', bytes)?;
+    let mut out = String::with_capacity(text.len());
+    let mut copied_from = 0;
+    let mut i = 0;
+    while let Some(offset) = memchr(b'<', &bytes[i..]) {
+        let at = i + offset;
+        i = at + 1;
+        let name_start = if bytes.get(at + 1) == Some(&b'/') { at + 2 } else { at + 1 };
+        let name_end = skip_while(bytes, name_start, |b| b.is_ascii_alphanumeric());
+        let split = name_end > name_start
+            && bytes.get(name_end) == Some(&b'>')
+            && name_end + 1 - at <= MAX_TAG
+            && at > 0
+            && bytes[at - 1].is_ascii_alphanumeric();
+        if split {
+            out.push_str(&text[copied_from..at]);
+            copied_from = name_end + 1;
+            i = copied_from;
+        }
+    }
+    if copied_from == 0 {
+        return None;
+    }
+    out.push_str(&text[copied_from..]);
+    Some(out)
 }
 
 pub(crate) fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
@@ -792,6 +1348,100 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(probe_call(input.as_bytes()), expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn obfuscated_xss_cases() {
+        let attacks = [
+            ("script tag inside an attribute value", "<a href=\"x?q=<script>alert(1)</script>\">", "xss.script_tag"),
+            (
+                "set animates xlink:href",
+                "<set attributeName=\"xlink:href\" to=\"//evil.example\"/>",
+                "xss.dangerous_tag",
+            ),
+            ("meta charset switch", "<meta charset=\"x-imap4-modified-utf7\">", "xss.dangerous_tag"),
+            ("stylesheet link", "<link rel=stylesheet href=\"//evil.example/x.css\">", "xss.dangerous_tag"),
+            ("bare style tag", "x<style>", "xss.dangerous_tag"),
+            (
+                "IE import instruction",
+                "<?import namespace=\"t\" implementation=\"#default#time2\">",
+                "xss.dangerous_tag",
+            ),
+            ("IE data binding", "<span datasrc=\"#x\" dataformatas=\"html\"></span>", "xss.dangerous_tag"),
+            ("document markup", "<html><body>", "xss.dangerous_tag"),
+            ("form with password field", "<form><input name=\"pw\" type=\"password\">", "xss.dangerous_tag"),
+            ("svg namespace", "<svg xmlns=\"http://www.w3.org/2000/svg\">", "xss.dangerous_tag"),
+            ("prefixed tag name", "<v:vmlframe src=\"evil.example/x.fml\"/>", "xss.dangerous_tag"),
+            ("textarea breakout", "</textarea><b>", "xss.dangerous_tag"),
+            (
+                "CSS escapes spell url(javascript:",
+                "<div style=\"background:\\75\\72\\6c\\28javascript:alert(1))\">",
+                "xss.style_script",
+            ),
+            ("CSS escapes spell expression(", "x:expression\\28write(1)\\29", "xss.style_script"),
+            ("inline style opens a rule", "<div style=\"color:red}body{color:blue\">", "xss.style_script"),
+            ("URL scheme split by a tab", "java\tscript:", "xss.javascript_url"),
+            ("handler after valued attributes", "\" type=image src=x onerror=go \"", "xss.event_handler"),
+            ("typographic quote breakout", "x\u{201d} autofocus onfocus=go()", "xss.event_handler"),
+            ("optional call", "alert?.(document?.cookie)", "xss.script_call"),
+            ("call through call()", "confirm.call(null,1)", "xss.script_call"),
+            ("parenthesised sink", "(alert)(1)", "xss.script_call"),
+            ("sink as a callback", "[1].find(alert)", "xss.script_call"),
+            ("typographic quote argument", "alert(\u{201c}x\u{201d})", "xss.script_call"),
+            ("setTimeout with a string", "setTimeout('go()',1)", "xss.script_call"),
+            ("global subscript call", "top[\"al\"+\"ert\"](1)", "xss.script_call"),
+            ("global subscript with comments", "self[/*x*/'alert'](1)", "xss.script_call"),
+            ("JSFuck", "(![]+[])[+[]]+([![]]+[][[]])", "xss.script_call"),
+            ("JSFuck with spaces for plus", "(![] [])[ ! []]", "xss.script_call"),
+            ("call as a template tag", "Reflect.apply.call`${x}`", "xss.script_call"),
+            ("document subscript", "document[\"cookie\"]", "xss.dom_access"),
+            ("document with comments", "(document /**/ . cookie)", "xss.dom_access"),
+            ("UTF-7 markup", "+ADw-script+AD4-x+ADw-/script+AD4-", "xss.script_tag"),
+            ("UTF-7 with plus as space", " ADw-script AD4-x", "xss.script_tag"),
+            ("7-bit Latin-1 markup", "\u{bc}script\u{be}x\u{bc}/script\u{be}", "xss.script_tag"),
+            ("IE conditional comment", "<!--[if gte IE 4]>", "xss.dangerous_tag"),
+            ("document type", "<!doctype html><p>x", "xss.dangerous_tag"),
+            ("keyword split by tags", "\\\"autof<x>ocus o<x>nfocus=alert<x>(1)//", "xss.event_handler"),
+        ];
+        let wrong: Vec<_> = attacks
+            .iter()
+            .map(|(name, input, rule)| (name, input, rule, detect(input).map(|m| m.rule_id)))
+            .filter(|(_, _, rule, found)| *found != Some(**rule))
+            .collect();
+        assert!(wrong.is_empty(), "cases with another result: {wrong:#?}");
+    }
+
+    #[test]
+    fn obfuscated_xss_near_misses() {
+        let benign = [
+            ("comparison", "a < b > c"),
+            ("heart", "x<3"),
+            ("email quoting", "Bob <bob@example.com> wrote"),
+            ("Markdown autolink", "<mailto:bob@example.com>"),
+            ("Markdown image", "![](a.png) and ![logo](b.png)"),
+            ("Markdown emphasis", "**bold** and `code` and [link](https://example.com)"),
+            ("words", "onion alert javascript online document"),
+            ("prose with parentheses", "raise an (alert) when the document is saved"),
+            ("prose colon", "JavaScript: the good parts"),
+            ("formatting tags", "<p class=\"note\"><b>hi</b> <a href=\"https://example.com\">x</a></p>"),
+            ("closing formatting tag", "</b></p>"),
+            ("plain inline style", "<span style=\"color: red; font-size: 12px\">x</span>"),
+            ("SVG image document", "<?xml version=\"1.0\"?><svg xmlns=\"http://www.w3.org/2000/svg\"></svg>"),
+            ("XMP packet", "<?xpacket begin=\"\"?><x:xmpmeta xmlns:x=\"adobe:ns:meta/\">"),
+            ("usage placeholders", "Usage: convert <input> <template> <image>"),
+            ("HTML comment", "<!-- note -->"),
+            ("XML stylesheet instruction", "<?xml-stylesheet type=\"text/xsl\" href=\"style.xsl\"?>"),
+            ("closing tag name prefix", "</scripts>"),
+            ("book binding", "binding: hardcover"),
+            ("capital words", "ACME-Corp AND ADD-ON"),
+            ("Cyrillic text", "\u{43c}\u{43e}\u{440}\u{435}"),
+            ("window index", "window[0] is the first frame"),
+            ("call in prose", "please call (555) 123"),
+            ("quoted key and value", "\"name\" = \"x\" onwards"),
+        ];
+        let found: Vec<_> =
+            benign.iter().map(|(name, input)| (name, input, detect(input))).filter(|(_, _, m)| m.is_some()).collect();
+        assert!(found.is_empty(), "near misses that matched: {found:#?}");
     }
 
     #[test]
