@@ -150,6 +150,18 @@ impl Detector {
         let mut hits: Vec<Hit> = Vec::new();
         let context = ValueContext { name, is_key: section.is_key() };
         self.rules.check(text, &decoded.facts, context, allowed, &mut hits);
+        if allowed.contains(AttackClass::CrlfInjection) && !hits.iter().any(|h| h.class == AttackClass::CrlfInjection) {
+            let found = rules::crlf::bare_line_break(section, text)
+                .or_else(|| if section == LocationSection::Header { None } else { rules::crlf::request_line(text) });
+            if let Some(m) = found {
+                hits.push(Hit {
+                    rule_id: m.rule_id,
+                    class: AttackClass::CrlfInjection,
+                    confidence: m.confidence,
+                    at: m.at,
+                });
+            }
+        }
         if section == LocationSection::Header && allowed.contains(AttackClass::Scanner) {
             if name == "user-agent"
                 && let Some(m) = self.rules.scanner.user_agent(text)

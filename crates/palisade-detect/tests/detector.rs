@@ -44,6 +44,8 @@ const MUST_TRIGGER: &[(&str, &str, &str)] = &[
     ("cmd.powershell", "q", "powershell -EncodedCommand SQBFAFgAIAAoAE4AZQB3AC0ATwBiAGoA"),
     ("cmd.ssi", "q", "<!--#exec cmd=\"id\"-->"),
     ("crlf.mail_command", "subject", "hi\r\nRCPT TO: victim@example.com"),
+    ("crlf.line_break", "comment", "first\nrole=admin"),
+    ("crlf.request_line", "next", "GET http://internal.example/ HTTP/1.1"),
     ("ssrf.metadata", "url", "http://169.254.169.254/latest/meta-data/iam/"),
     ("ssrf.loopback", "url", "http://0x7f000001:8080/admin"),
     ("ssrf.private_address", "url", "http://192.168.0.10/"),

@@ -9,11 +9,19 @@
 //!   (`RCPT TO:`, `MAIL FROM:`, `A1 FETCH`), for values that an application passes to a
 //!   mail server.
 //!
+//! - `crlf.line_break`: a CR or LF where HTTP never carries one: in the request path or
+//!   in a query parameter or cookie name (medium), or in a query value (low, because a
+//!   multi-line text field submitted by GET has them).
+//!
+//! - `crlf.request_line`: a value that is itself an HTTP request line
+//!   (`GET http://host/ HTTP/1.1`), which splits or smuggles a request when a server or
+//!   proxy writes the value into one.
+//!
 //! Multi-line text ("Dear team,\nthanks") has no header after its line breaks. Header
 //! names are matched against a list of names that matter in injected responses, plus any
 //! name starting with `X-`.
 
-use crate::finding::Confidence;
+use crate::finding::{Confidence, LocationSection};
 use crate::normalize::is_crlf_lookalike;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +127,50 @@ pub fn detect(text: &str, facts_lookalike: bool) -> Option<CrlfMatch> {
     None
 }
 
+/// A CR or LF in a location where HTTP never carries one; see the module documentation.
+/// Form field names are left out: text posted with a form content type parses into
+/// names that hold its lines.
+/// In a query value only a value of nothing but line breaks, or a line break followed by
+/// `name=` (a second parameter smuggled into a line-based format), counts: multi-line
+/// text does not.
+pub fn bare_line_break(section: LocationSection, text: &str) -> Option<CrlfMatch> {
+    let confidence = match section {
+        LocationSection::Path | LocationSection::QueryKey | LocationSection::CookieKey => Confidence::Medium,
+        LocationSection::Query => Confidence::Low,
+        _ => return None,
+    };
+    let bytes = text.as_bytes();
+    let at = bytes.iter().position(|&b| b == b'\r' || b == b'\n')?;
+    if section == LocationSection::Query {
+        let only_breaks = bytes.iter().all(|b| b.is_ascii_whitespace());
+        let after = text[at..].trim_start_matches(['\r', '\n']);
+        let name_len =
+            after.bytes().take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')).count();
+        let parameter_follows = name_len > 0 && after.as_bytes().get(name_len) == Some(&b'=');
+        if !only_breaks && !parameter_follows {
+            return None;
+        }
+    }
+    Some(CrlfMatch { rule_id: "crlf.line_break", confidence, at })
+}
+
+/// A value whose first line is an HTTP request line with a method, a target and an
+/// `HTTP/` version. A bare status line or version (`HTTP/1.1`) is not one.
+pub fn request_line(text: &str) -> Option<CrlfMatch> {
+    let first_line = text.trim_start().split(['\r', '\n']).next().unwrap_or("");
+    if first_line.len() > MAX_REQUEST_LINE_BYTES || first_line.to_ascii_uppercase().starts_with("HTTP/") {
+        return None;
+    }
+    starts_message(first_line).then_some(CrlfMatch {
+        rule_id: "crlf.request_line",
+        confidence: Confidence::Medium,
+        at: text.len() - text.trim_start().len(),
+    })
+}
+
+/// Longest first line examined by [`request_line`]; request lines in attacks are short.
+const MAX_REQUEST_LINE_BYTES: usize = 8192;
+
 /// True when `line` starts with `Name:` for a known header name or an `X-` name. Spaces
 /// before the colon are allowed, as lenient parsers accept them.
 fn starts_header(line: &str) -> bool {
@@ -220,6 +272,39 @@ mod tests {
             assert!(detect(input, false).is_some(), "input {input:?}");
         }
         assert!(detect("x\u{560a}Set-Cookie: a=1", true).is_some());
+    }
+
+    #[test]
+    fn line_breaks_by_location() {
+        use LocationSection::*;
+        let cases = [
+            (Path, "/foo\nbar", Some(Confidence::Medium)),
+            (QueryKey, "parameter\r\n", Some(Confidence::Medium)),
+            (CookieKey, "a\rb", Some(Confidence::Medium)),
+            (BodyKey, "text sent as a form\n", None),
+            (Query, "test\nnext=more", Some(Confidence::Low)),
+            (Query, "\r\n\r\n", Some(Confidence::Low)),
+            (Query, "first line\nsecond line", None),
+            (Query, "total\n= 5", None),
+            (Query, "plain text", None),
+            (Path, "/api/v1/users", None),
+            (Body, "Dear team,\nthanks", None),
+            (Header, "a\nb", None),
+        ];
+        for (section, text, want) in cases {
+            assert_eq!(bare_line_break(section, text).map(|m| m.confidence), want, "{section:?} {text:?}");
+        }
+    }
+
+    #[test]
+    fn request_line_cases() {
+        for input in ["GET http://www.example.com HTTP/1.2", " POST /admin HTTP/1.1\r\nHost: x", "get / http/3.0"] {
+            assert!(request_line(input).is_some(), "input {input:?}");
+        }
+        for input in ["HTTP/1.1", "HTTP/1.1 200 OK", "GET the report", "get / now", "POST it HTTPS", "a GET / HTTP/1.1"]
+        {
+            assert_eq!(request_line(input), None, "input {input:?}");
+        }
     }
 
     #[test]

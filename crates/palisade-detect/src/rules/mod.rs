@@ -87,6 +87,8 @@ pub const RULES: &[RuleInfo] = &[
     rule("ldap.filter_injection", AttackClass::LdapInjection, "LDAP filter terms injected after a closing parenthesis"),
     rule("crlf.header_injection", AttackClass::CrlfInjection, "a line break followed by a header or HTTP message line"),
     rule("crlf.mail_command", AttackClass::CrlfInjection, "a line break followed by an SMTP, POP3 or IMAP command"),
+    rule("crlf.line_break", AttackClass::CrlfInjection, "a line break in the path, a name, or a query value"),
+    rule("crlf.request_line", AttackClass::CrlfInjection, "a value that is an HTTP request line"),
     rule("proto.key", AttackClass::PrototypePollution, "__proto__ or constructor.prototype as a key"),
     rule("deser.java_stream", AttackClass::Deserialization, "a Java serialization stream"),
     rule("deser.java_class", AttackClass::Deserialization, "a class name used in Java gadget chains"),
