@@ -13,7 +13,7 @@ use palisade_core::{Request, Trace};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::auth::is_jwt;
+use crate::auth::{compact_name, is_jwt};
 use crate::config::ConfigError;
 
 /// Longest JWT subject kept, in characters; longer subjects are cut.
@@ -111,21 +111,18 @@ impl ActorResolver {
 
 /// An API key from a key header or query parameter.
 fn api_key(request: &Request) -> Option<&str> {
+    let mut compact = String::new();
     for header in &request.headers {
-        let name = header.name.to_ascii_lowercase();
-        let compact: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-        if matches!(compact.as_str(), "xapikey" | "apikey" | "xapitoken" | "apitoken")
-            && !header.value.trim().is_empty()
-        {
+        let name = compact_name(&header.name, &mut compact);
+        if matches!(name, "xapikey" | "apikey" | "xapitoken" | "apitoken") && !header.value.trim().is_empty() {
             return Some(header.value.trim());
         }
     }
+    let key_names = ["api_key", "apikey", "api-key"];
     request
         .query
         .iter()
-        .find(|p| {
-            matches!(p.name.to_ascii_lowercase().as_str(), "api_key" | "apikey" | "api-key") && !p.value.is_empty()
-        })
+        .find(|p| key_names.iter().any(|key| p.name.eq_ignore_ascii_case(key)) && !p.value.is_empty())
         .map(|p| p.value.as_str())
 }
 

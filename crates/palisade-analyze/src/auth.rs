@@ -28,50 +28,46 @@ pub fn detect_auth(request: &Request) -> Vec<AuthScheme> {
         }
     };
 
+    let mut compact = String::new();
     for header in &request.headers {
-        let name = header.name.to_ascii_lowercase();
+        let name = header.name.as_str();
         let value = header.value.trim();
         if value.is_empty() {
             continue;
         }
-        match name.as_str() {
-            "authorization" | "proxy-authorization" => {
-                let (scheme, credential) = value.split_once(' ').unwrap_or(("", value));
-                if scheme.eq_ignore_ascii_case("basic") {
-                    push(AuthScheme::Basic);
-                } else if is_jwt(credential.trim()) || is_jwt(value) {
+        if name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("proxy-authorization") {
+            let (scheme, credential) = value.split_once(' ').unwrap_or(("", value));
+            if scheme.eq_ignore_ascii_case("basic") {
+                push(AuthScheme::Basic);
+            } else if is_jwt(credential.trim()) || is_jwt(value) {
+                push(AuthScheme::Jwt);
+            } else {
+                push(AuthScheme::Bearer);
+            }
+        } else if name.eq_ignore_ascii_case("cookie") {
+            for pair in value.split(';') {
+                let (cookie, cookie_value) = pair.trim().split_once('=').unwrap_or((pair.trim(), ""));
+                let cookie = cookie.to_ascii_lowercase();
+                if is_jwt(cookie_value.trim()) {
                     push(AuthScheme::Jwt);
-                } else {
-                    push(AuthScheme::Bearer);
+                } else if SESSION_COOKIES.contains(&cookie.as_str())
+                    || cookie.ends_with("session")
+                    || cookie.ends_with("_sess")
+                {
+                    push(AuthScheme::SessionCookie);
                 }
             }
-            "cookie" => {
-                for pair in value.split(';') {
-                    let (cookie, cookie_value) = pair.trim().split_once('=').unwrap_or((pair.trim(), ""));
-                    let cookie = cookie.to_ascii_lowercase();
-                    if is_jwt(cookie_value.trim()) {
-                        push(AuthScheme::Jwt);
-                    } else if SESSION_COOKIES.contains(&cookie.as_str())
-                        || cookie.ends_with("session")
-                        || cookie.ends_with("_sess")
-                    {
-                        push(AuthScheme::SessionCookie);
-                    }
-                }
+        } else if is_compact_key_header(compact_name(name, &mut compact)) {
+            if is_jwt(value) {
+                push(AuthScheme::Jwt);
+            } else {
+                push(AuthScheme::ApiKeyHeader);
             }
-            _ if is_key_header(&name) => {
-                if is_jwt(value) {
-                    push(AuthScheme::Jwt);
-                } else {
-                    push(AuthScheme::ApiKeyHeader);
-                }
-            }
-            _ => {}
         }
     }
 
     for param in &request.query {
-        if KEY_PARAMS.contains(&param.name.to_ascii_lowercase().as_str()) && !param.value.is_empty() {
+        if KEY_PARAMS.iter().any(|key| param.name.eq_ignore_ascii_case(key)) && !param.value.is_empty() {
             push(AuthScheme::ApiKeyQuery);
         }
     }
@@ -82,11 +78,18 @@ pub fn detect_auth(request: &Request) -> Vec<AuthScheme> {
     schemes
 }
 
+/// Writes the ASCII letters and digits of `name`, lower-case, into `buffer`, which callers
+/// reuse across names to spare an allocation per header.
+pub(crate) fn compact_name<'b>(name: &str, buffer: &'b mut String) -> &'b str {
+    buffer.clear();
+    buffer.extend(name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()));
+    buffer
+}
+
 /// Header names that carry API keys or tokens: `X-API-Key`, `Api-Key`, `X-Auth-Token`,
-/// `X-Access-Token` and the like.
-fn is_key_header(name: &str) -> bool {
-    let compact: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let compact = compact.strip_prefix('x').unwrap_or(&compact);
+/// `X-Access-Token` and the like, given as [`compact_name`] writes them.
+fn is_compact_key_header(compact: &str) -> bool {
+    let compact = compact.strip_prefix('x').unwrap_or(compact);
     matches!(compact, "apikey" | "apitoken" | "authtoken" | "accesstoken" | "token" | "key" | "secret" | "clientsecret")
         || compact.ends_with("apikey")
         || compact.ends_with("authtoken")

@@ -71,6 +71,9 @@ pub mod classes {
     pub const NOT_FOUND_SCANNING: &str = "not_found_scanning";
     pub const RATE_ANOMALY: &str = "rate_anomaly";
     pub const ERROR_BURST: &str = "error_burst";
+
+    pub const ALL: [&str; 6] =
+        [OBJECT_ENUMERATION, CREDENTIAL_STUFFING, BRUTE_FORCE, NOT_FOUND_SCANNING, RATE_ANOMALY, ERROR_BURST];
 }
 
 /// What the behaviour stage needs to know about one request.

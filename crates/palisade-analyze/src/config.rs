@@ -11,6 +11,7 @@ use crate::actors::ActorResolver;
 use crate::behaviour::BehaviourConfig;
 use crate::classify::{AlertConfig, DataClassifier};
 use crate::detect::{AttackAlertConfig, AttackDetector};
+use crate::ignore::IgnoredDetections;
 use crate::redact::Privacy;
 
 /// Compiled size limit for every regex that comes from configuration, so a hostile pattern
@@ -32,6 +33,8 @@ pub struct PipelineConfig {
     pub attacks: AttackAlertConfig,
     pub actors: ActorResolver,
     pub behaviour: BehaviourConfig,
+    /// Detections that Metlo's `ignoredDetections` marks as expected.
+    pub ignored: IgnoredDetections,
 }
 
 impl std::fmt::Debug for PipelineConfig {
@@ -47,6 +50,7 @@ impl std::fmt::Debug for PipelineConfig {
             .field("attacks", &self.attacks)
             .field("actors", &self.actors)
             .field("behaviour", &self.behaviour)
+            .field("ignored", &self.ignored)
             .finish()
     }
 }

@@ -13,6 +13,7 @@ pub mod config;
 pub mod detect;
 pub mod discovery;
 pub mod fields;
+pub mod ignore;
 pub mod pipeline;
 pub mod redact;
 

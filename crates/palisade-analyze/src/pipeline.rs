@@ -16,7 +16,7 @@ use palisade_core::inventory::{
 use palisade_core::path::{percent_decode_lossy, split_path};
 use palisade_core::timestamp::hour_start;
 use palisade_core::{AgentAnalysis, FieldType, PathTemplate, Section, Trace};
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::{Xxh3, xxh3_64_with_seed};
 
 use crate::auth::detect_auth;
 use crate::behaviour::{Behaviour, Observation};
@@ -26,7 +26,8 @@ use crate::discovery::shape::classify_segment;
 use crate::discovery::templates::derive_endpoints;
 use crate::discovery::tree::{HostTree, Lookup, Step};
 use crate::fields::{FieldObservation, learn_fields, media_type, string_format};
-use crate::redact::{RedactContext, redact_owned_trace};
+use crate::ignore::{IgnoredDetections, Part, RequestIgnores};
+use crate::redact::{RedactContext, redact_trace};
 
 /// Result of processing one trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +78,8 @@ pub struct PipelineCounters {
     pub findings: u64,
     /// Signature findings beyond `max_findings_per_trace`, not stored.
     pub findings_over_limit: u64,
+    /// Attack, behaviour and data-class detections that `ignoredDetections` dropped.
+    pub detections_ignored: u64,
     /// Actors forgotten by behavioural detection because `max_actors` was reached.
     pub actors_evicted: u64,
 }
@@ -162,8 +165,10 @@ pub struct Pipeline {
     trace_seq: u64,
     counters: PipelineCounters,
     pending_hourly: HashMap<(RawId, i64), u64>,
-    /// Samples chosen since the last commit, redacted only if still chosen at the commit.
-    pending_samples: HashMap<(RawId, u64), PendingSample>,
+    /// Samples chosen since the last commit, already redacted and encoded. Most of them
+    /// are still chosen at the commit, so redacting when choosing costs less than keeping
+    /// the unredacted trace until then.
+    pending_samples: HashMap<(RawId, u64), Sample>,
     pending_samples_removed: Vec<(RawId, u64)>,
     pending_classes: HashMap<ClassKey, ClassAcc>,
     pending_alerts: HashMap<AlertKey, AlertAcc>,
@@ -174,19 +179,12 @@ pub struct Pipeline {
     behaviour: Behaviour,
     /// Reused buffer for classifier matches.
     matches: Vec<DataMatch>,
+    /// The `ignoredDetections` entries that apply to the current trace.
+    request_ignores: RequestIgnores,
 }
 
 /// Bytes reserved for a sample's encoding beyond its bodies: headers, path and metadata.
 const SAMPLE_ENCODING_OVERHEAD: usize = 2048;
-
-/// A sample trace waiting for the commit, with the normalised host that redaction needs.
-struct PendingSample {
-    /// The unredacted trace in postcard: one allocation, where a clone takes dozens.
-    encoded: Vec<u8>,
-    host: String,
-    /// Sections where classification found sensitive values, for [`RedactContext`].
-    classified_sections: u8,
-}
 
 /// A data class on a field location of a raw endpoint: section, path, status, content
 /// type and class index.
@@ -254,6 +252,7 @@ impl Pipeline {
             pending_actors: HashMap::new(),
             behaviour: Behaviour::new(config.behaviour.clone()),
             matches: Vec::new(),
+            request_ignores: RequestIgnores::default(),
             config,
         }
     }
@@ -344,6 +343,8 @@ impl Pipeline {
             self.counters.skipped_path_blocked += 1;
             return Outcome::Skipped(SkipReason::PathBlocked);
         }
+
+        self.request_ignores = self.config.ignored.for_request(&host, &request.method, &request.path);
 
         // Discovery: find or create the raw endpoint.
         let segments = split_path(&request.path);
@@ -476,8 +477,17 @@ impl Pipeline {
     fn learn(&mut self, raw_id: RawId, trace: &Trace, unauthenticated_success: bool) {
         let seq = self.trace_seq;
         let at = trace.meta.start_ms;
-        let Pipeline { config, raws, pending_classes, pending_alerts, counters, matches, classified_sections, .. } =
-            self;
+        let Pipeline {
+            config,
+            raws,
+            pending_classes,
+            pending_alerts,
+            counters,
+            matches,
+            classified_sections,
+            request_ignores,
+            ..
+        } = self;
         let max_fields = config.discovery.max_fields_per_endpoint;
         let Some(raw_state) = raws.get_mut(&raw_id) else {
             return;
@@ -496,6 +506,9 @@ impl Pipeline {
             at,
             seq,
             unauthenticated_success,
+            ignored: &config.ignored,
+            request_ignores,
+            ignored_count: 0,
         };
 
         let mut sink = |observation: FieldObservation<'_>| {
@@ -531,6 +544,7 @@ impl Pipeline {
                 counters.fields_skipped += summary.fields_skipped;
             }
         }
+        counters.detections_ignored += classes.ignored_count;
     }
 
     /// Classifies the values at parameter positions of the request path. Their location
@@ -548,7 +562,17 @@ impl Pipeline {
         let positions: Vec<usize> =
             state.raw.segments.iter().enumerate().filter(|(_, s)| !s.is_literal()).map(|(i, _)| i).collect();
         let seq = self.trace_seq;
-        let Pipeline { config, raws, pending_classes, pending_alerts, matches, classified_sections, .. } = self;
+        let Pipeline {
+            config,
+            raws,
+            pending_classes,
+            pending_alerts,
+            matches,
+            classified_sections,
+            request_ignores,
+            counters,
+            ..
+        } = self;
         let Some(state) = raws.get_mut(&raw_id) else {
             return;
         };
@@ -565,11 +589,15 @@ impl Pipeline {
             at: trace.meta.start_ms,
             seq,
             unauthenticated_success: false,
+            ignored: &config.ignored,
+            request_ignores,
+            ignored_count: 0,
         };
         for position in positions {
             let value = percent_decode_lossy(segments[position]);
             classes.classify(Section::Path, &format!("{{{position}}}"), None, "", &value);
         }
+        counters.detections_ignored += classes.ignored_count;
     }
 
     fn detect(&mut self, host: &str, raw_id: RawId, trace: &Trace, segments: &[&str]) {
@@ -600,10 +628,16 @@ impl Pipeline {
 
         // Metlo agents strip values, so their traces have nothing for signatures.
         let redacted = trace.agent.as_ref().is_some_and(|agent| agent.redacted);
-        let hits = match (&self.config.detector, redacted) {
+        let mut hits = match (&self.config.detector, redacted) {
             (Some(detector), false) => detector.inspect(trace),
             _ => Vec::new(),
         };
+        if !self.request_ignores.is_empty() {
+            let before = hits.len();
+            let (ignored, request) = (&self.config.ignored, &self.request_ignores);
+            hits.retain(|hit| !ignored.ignores(request, &hit.class, Part::of_location(&hit.location)));
+            self.counters.detections_ignored += (before - hits.len()) as u64;
+        }
         let injection = hits.iter().any(|hit| hit.injection);
         let max_findings = self.config.attacks.max_findings_per_trace;
         if hits.len() > max_findings {
@@ -650,8 +684,13 @@ impl Pipeline {
             username: if login { login_username(trace) } else { None },
             injection,
         };
-        let events = self.behaviour.observe(&observation);
+        let mut events = self.behaviour.observe(&observation);
         self.counters.actors_evicted = self.behaviour.evicted_actors;
+        if !self.request_ignores.is_empty() {
+            let before = events.len();
+            events.retain(|event| !self.config.ignored.ignores(&self.request_ignores, event.class, None));
+            self.counters.detections_ignored += (before - events.len()) as u64;
+        }
         for event in events {
             let key = (raw_id, event.class.to_string(), "behaviour".to_string(), None, Some(actor.id.clone()));
             let description = || format!("{}: {}", event.class.replace('_', " "), event.detail);
@@ -725,15 +764,21 @@ impl Pipeline {
         let at = state.samples.partition_point(|h| *h < hash);
         state.samples.insert(at, hash);
 
-        let classified_sections = self.classified_sections;
-        let capacity = trace.request.body.bytes.len()
-            + trace.response.as_ref().map_or(0, |r| r.body.bytes.len())
+        let context = RedactContext {
+            classifier: self.config.classifier.as_deref(),
+            privacy: Some(&self.config.privacy),
+            host,
+            classified_sections: self.classified_sections,
+        };
+        let redacted = redact_trace(trace, &context);
+        let capacity = redacted.request.body.bytes.len()
+            + redacted.response.as_ref().map_or(0, |r| r.body.bytes.len())
             + SAMPLE_ENCODING_OVERHEAD;
-        let Ok(encoded) = postcard::to_extend(trace, Vec::with_capacity(capacity)) else {
+        let Ok(encoded) = postcard::to_extend(&redacted, Vec::with_capacity(capacity)) else {
             return;
         };
-        self.pending_samples
-            .insert((raw_id, hash), PendingSample { encoded, host: host.to_string(), classified_sections });
+        let sample = Sample { raw_id, hash, start_ms: trace.meta.start_ms, trace: encoded };
+        self.pending_samples.insert((raw_id, hash), sample);
     }
 
     /// Derives endpoints for hosts that received traffic and returns every change since
@@ -787,25 +832,7 @@ impl Pipeline {
                 entry.reset();
             }
         }
-        let pending: Vec<((RawId, u64), PendingSample)> = self.pending_samples.drain().collect();
-        for ((raw_id, hash), sample) in pending {
-            let context = RedactContext {
-                classifier: self.config.classifier.as_deref(),
-                privacy: Some(&self.config.privacy),
-                host: &sample.host,
-                classified_sections: sample.classified_sections,
-            };
-            let Ok(trace) = postcard::from_bytes::<Trace>(&sample.encoded) else {
-                continue;
-            };
-            let start_ms = trace.meta.start_ms;
-            let redacted = redact_owned_trace(trace, &context);
-            let capacity = redacted.request.body.bytes.len()
-                + redacted.response.as_ref().map_or(0, |r| r.body.bytes.len())
-                + SAMPLE_ENCODING_OVERHEAD;
-            let encoded = postcard::to_extend(&redacted, Vec::with_capacity(capacity)).unwrap_or_default();
-            delta.samples_added.push(Sample { raw_id, hash, start_ms, trace: encoded });
-        }
+        delta.samples_added = self.pending_samples.drain().map(|(_, sample)| sample).collect();
         delta.samples_added.sort_by_key(|s| (s.raw_id, s.hash));
         delta.samples_removed = std::mem::take(&mut self.pending_samples_removed);
         self.drain_classes(&mut delta);
@@ -976,14 +1003,14 @@ impl FieldEntry {
 
 /// Hash identifying a field of a raw endpoint. 64 bits make two fields of one endpoint
 /// sharing a hash unlikely enough (about 1 in 10^15 for 10,000 fields) to ignore.
+///
+/// Two one-shot hashes: section, type, status and content type make the seed of the
+/// path's hash. For the short strings of field keys this costs a fraction of a streaming
+/// hasher, which learning pays once per field of every trace.
 fn field_hash(section: Section, path: &str, status: Option<u16>, content_type: &str, field_type: FieldType) -> u64 {
-    let mut hasher = Xxh3::new();
-    hasher.update(&[section as u8, field_type as u8]);
-    hasher.update(&status.unwrap_or(0).to_le_bytes());
-    hasher.update(content_type.as_bytes());
-    hasher.update(&[0xff]);
-    hasher.update(path.as_bytes());
-    hasher.digest()
+    let kind = u64::from(section as u8) | u64::from(field_type as u8) << 8 | u64::from(status.unwrap_or(0)) << 16;
+    let seed = xxh3_64_with_seed(content_type.as_bytes(), kind);
+    xxh3_64_with_seed(path.as_bytes(), seed)
 }
 
 // The per-trace state is borrowed piecewise so the caller's closure can also classify.
@@ -1091,6 +1118,10 @@ struct ClassRecorder<'a> {
     at: i64,
     seq: u64,
     unauthenticated_success: bool,
+    ignored: &'a IgnoredDetections,
+    request_ignores: &'a RequestIgnores,
+    /// Classes dropped here by `ignoredDetections`.
+    ignored_count: u64,
 }
 
 impl ClassRecorder<'_> {
@@ -1116,6 +1147,16 @@ impl ClassRecorder<'_> {
         let Some(classifier) = self.classifier else {
             return;
         };
+        if !self.request_ignores.is_empty()
+            && self.ignored.ignores(
+                self.request_ignores,
+                &classifier.class(class).id,
+                Some((Part::of_section(section), path)),
+            )
+        {
+            self.ignored_count += 1;
+            return;
+        }
         if !self.class_pairs.contains(&(section, class)) {
             self.class_pairs.push((section, class));
             *self.risk_dirty = true;

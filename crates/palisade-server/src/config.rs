@@ -1,8 +1,8 @@
 //! The configuration file: YAML with a `version` key. Every section is optional; flags
 //! and `PALISADE_*` environment variables override what the file sets.
 //!
-//! Metlo's `hostMap`, `hostBlockList` and `pathBlockList` keys are accepted at the top
-//! level as Metlo wrote them.
+//! Metlo's `hostMap`, `hostBlockList`, `pathBlockList` and `ignoredDetections` keys are
+//! accepted at the top level as Metlo wrote them.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,11 +14,12 @@ use palisade_analyze::behaviour::BehaviourConfig;
 use palisade_analyze::classify::{AlertConfig, DataClassifier};
 use palisade_analyze::config::{HostMapEntry, PathBlockEntry};
 use palisade_analyze::detect::AttackAlertConfig;
+use palisade_analyze::ignore::{IgnoredDetectionEntry, IgnoredDetections};
 use palisade_analyze::redact::{Privacy, PrivacyConfig};
 use palisade_analyze::{DiscoveryConfig, HostRules, HostRulesConfig, PipelineConfig};
 use palisade_classify::{Classifier, ClassifyConfig, MetloSensitiveDataMap};
 use palisade_core::Limits;
-use palisade_detect::{DetectConfig, Detector};
+use palisade_detect::{AttackClass, DetectConfig, Detector};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -46,6 +47,9 @@ pub struct Config {
     pub host_block_list: Vec<String>,
     #[serde(rename = "pathBlockList", default)]
     pub path_block_list: Vec<PathBlockEntry>,
+    /// Metlo's detections to ignore per endpoint: class to field paths.
+    #[serde(rename = "ignoredDetections", default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored_detections: Vec<IgnoredDetectionEntry>,
     /// Data classes: limits, disabled classes and custom classes.
     #[serde(default)]
     pub classification: ClassifyConfig,
@@ -102,6 +106,7 @@ impl Default for Config {
             host_map: Vec::new(),
             host_block_list: Vec::new(),
             path_block_list: Vec::new(),
+            ignored_detections: Vec::new(),
             classification: ClassifyConfig::default(),
             sensitive_data: MetloSensitiveDataMap::default(),
             disabled_data_class: Vec::new(),
@@ -293,6 +298,12 @@ impl Config {
         };
         let classifier = Classifier::new(&self.classify_config()?)?;
         let classifier: Arc<dyn DataClassifier> = Arc::new(BuiltinClassifier::new(classifier));
+        let known_classes: Vec<&str> = AttackClass::ALL
+            .iter()
+            .map(|class| class.as_str())
+            .chain(palisade_analyze::behaviour::classes::ALL.iter().copied())
+            .collect();
+        let ignored = IgnoredDetections::compile(&self.ignored_detections, &known_classes, Some(&*classifier))?;
         Ok(PipelineConfig {
             limits: self.limits.clone(),
             discovery: self.discovery.clone(),
@@ -304,6 +315,7 @@ impl Config {
             attacks: self.attacks.clone(),
             actors: ActorResolver::new(&self.actors, actor_key.to_vec())?,
             behaviour: self.behaviour.clone(),
+            ignored,
         })
     }
 }

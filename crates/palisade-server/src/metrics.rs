@@ -109,6 +109,9 @@ impl Metrics {
         sample(&mut out, "palisade_findings_total", &[], pipeline.findings);
         family(&mut out, "palisade_findings_dropped_total", "counter", "Findings beyond max_findings_per_trace.");
         sample(&mut out, "palisade_findings_dropped_total", &[], pipeline.findings_over_limit);
+        let help = "Attack, behaviour and data-class detections dropped by ignoredDetections.";
+        family(&mut out, "palisade_detections_ignored_total", "counter", help);
+        sample(&mut out, "palisade_detections_ignored_total", &[], pipeline.detections_ignored);
         family(&mut out, "palisade_actors_evicted_total", "counter", "Actors forgotten by behavioural detection.");
         sample(&mut out, "palisade_actors_evicted_total", &[], pipeline.actors_evicted);
         out
