@@ -1,6 +1,6 @@
 //! Metlo's `ignoredDetections`: detections that an operator has judged to be expected on
 //! one endpoint, such as an email address that a contact form is meant to carry, or a
-//! query parameter that holds SQL on purpose.
+//! query parameter that contains SQL on purpose.
 //!
 //! Each entry names an endpoint by `host`, `path` and `method` (each optional) and maps a
 //! class to the field paths where that class is ignored:
@@ -59,7 +59,7 @@ pub struct IgnoredDetectionEntry {
     pub ignored_paths: BTreeMap<String, Vec<String>>,
 }
 
-/// Where a detection was: the request or response part and the field name within it.
+/// Request or response part of a detection's location.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
     Path,
@@ -72,7 +72,7 @@ pub enum Part {
 }
 
 impl Part {
-    /// The part of a data field's section.
+    /// Returns the part of a data field's section.
     pub fn of_section(section: Section) -> Part {
         match section {
             Section::Path => Part::Path,
@@ -84,8 +84,8 @@ impl Part {
         }
     }
 
-    /// The part and field name of a signature finding's location, written as
-    /// `SECTION NAME` (`query id`, `header user-agent`, `body user.name`, `path`).
+    /// Parses a signature finding's location, written as `SECTION NAME` (`query id`,
+    /// `header user-agent`, `body user.name`, `path`), into its part and field name.
     pub fn of_location(location: &str) -> Option<(Part, &str)> {
         let (section, name) = location.split_once(' ').unwrap_or((location, ""));
         let part = match section {
@@ -100,7 +100,7 @@ impl Part {
     }
 }
 
-/// Which classes an entry's field list applies to.
+/// Class selector of an entry's field list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum ClassKey {
     All,
@@ -210,7 +210,7 @@ pub struct IgnoredDetections {
 
 impl IgnoredDetections {
     /// Compiles the entries. `known_classes` are the attack and behaviour class names;
-    /// other keys must be data classes that `classifier` knows, by id or Metlo name, or
+    /// other keys must be data classes that `classifier` finds, by id or Metlo name, or
     /// `ALL`.
     pub fn compile(
         entries: &[IgnoredDetectionEntry],
@@ -264,8 +264,8 @@ impl IgnoredDetections {
         self.rules.is_empty()
     }
 
-    /// The entries that apply to one request, to test its detections against with
-    /// [`IgnoredDetections::ignores`]. Costs nothing when no entries are configured.
+    /// Selects the entries that apply to one request, for [`IgnoredDetections::ignores`].
+    /// It allocates nothing when no entries are configured.
     pub fn for_request(&self, host: &str, method: &str, path: &str) -> RequestIgnores {
         if self.rules.is_empty() {
             return RequestIgnores::default();
@@ -274,9 +274,9 @@ impl IgnoredDetections {
         RequestIgnores { rules }
     }
 
-    /// True when `class` is ignored at the field `name` of `part` of the request that
-    /// `request` was made for; `None` for a detection without a field, such as a behaviour
-    /// detection.
+    /// Returns true when `class` is ignored at the field `name` of `part` in the request
+    /// that `request` was selected for. `location` is `None` for a detection without a
+    /// field, such as a behaviour detection.
     pub fn ignores(&self, request: &RequestIgnores, class: &str, location: Option<(Part, &str)>) -> bool {
         request.rules.iter().flat_map(|&i| &self.rules[i].classes).any(|(key, patterns)| {
             let class_matches = match key {

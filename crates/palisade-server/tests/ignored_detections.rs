@@ -16,7 +16,7 @@ ignoredDetections:
       Email: [res.body.owner]
 ";
 
-/// A GET with a SQL tautology in `filter` and an email address in the response.
+/// Builds a GET with a SQL tautology in `filter` and an email address in the response.
 fn report(host: &str, path: &str, at: i64) -> Trace {
     let response = br#"{"owner": {"email": "dana@example.org"}, "contact": "ops@example.org"}"#;
     Trace {

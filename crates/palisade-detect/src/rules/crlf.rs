@@ -127,9 +127,9 @@ pub fn detect(text: &str, facts_lookalike: bool) -> Option<CrlfMatch> {
     None
 }
 
-/// A CR or LF in a location where HTTP never carries one; see the module documentation.
-/// Form field names are left out: text posted with a form content type parses into
-/// names that hold its lines.
+/// Finds a CR or LF in a location where HTTP never carries one (see the module
+/// documentation). Form field names are left out, because text posted with a form content
+/// type parses into names that contain its lines.
 /// In a query value only a value of nothing but line breaks, or a line break followed by
 /// `name=` (a second parameter smuggled into a line-based format), counts: multi-line
 /// text does not.
@@ -168,7 +168,8 @@ pub fn request_line(text: &str) -> Option<CrlfMatch> {
     })
 }
 
-/// Longest first line examined by [`request_line`]; request lines in attacks are short.
+/// Maximum length of the first line that [`request_line`] examines, in bytes. Request
+/// lines in attacks are short.
 const MAX_REQUEST_LINE_BYTES: usize = 8192;
 
 /// True when `line` starts with `Name:` for a known header name or an `X-` name. Spaces

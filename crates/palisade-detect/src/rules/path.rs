@@ -474,7 +474,7 @@ struct DotSegments {
     /// `//../`, `/./../`): above the root, where no relative link goes.
     rooted: bool,
     /// A climbing segment carries a `;` parameter (`..;/`). Tomcat drops path parameters
-    /// before it resolves `..`, so a proxy in front sees no `../`; relative links carry
+    /// before it resolves `..`, so a proxy in front of it finds no `../`. Relative links carry
     /// no parameters.
     with_parameters: bool,
 }

@@ -420,11 +420,11 @@ fn is_identifier_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
 }
 
-/// A call of a property of a global object by subscript, the usual way to hide a sink's
-/// name: `top["al"+"ert"](1)`, `self[/**/'alert'](1)`, `window[atob('...')]\`1\``.
+/// Finds a call of a property of a global object by subscript, the usual way to hide a
+/// sink's name: `top["al"+"ert"](1)`, `self[/**/'alert'](1)`, `window[atob('...')]\`1\``.
 fn global_bracket_call(bytes: &[u8]) -> Option<usize> {
     const GLOBALS: &[&[u8]] = &[b"top", b"self", b"window", b"parent", b"frames", b"globalthis"];
-    /// Longest subscript looked at, in bytes.
+    /// Maximum length of a subscript examined, in bytes.
     const MAX_SUBSCRIPT: usize = 200;
 
     for open in memchr::memchr_iter(b'[', bytes) {
@@ -728,9 +728,9 @@ fn is_href(name: &str) -> bool {
     name.eq_ignore_ascii_case("href") || name.eq_ignore_ascii_case("xlink:href")
 }
 
-/// The confidence that a tag is injected markup, for tags that change how the page loads
+/// Returns the confidence that a tag is injected markup, for tags that change how the page loads
 /// and styles content (`<meta>`, `<link>`, `<style>`), switch the parser into SVG or
-/// MathML, or build forms and documents that no plain-text value holds. Tags that format
+/// MathML, or build forms and documents that no plain-text value contains. Tags that format
 /// text (`<b>`, `<p>`, `<a>`, `<img>`) return `None`.
 fn document_tag(name: &str) -> Option<Confidence> {
     const LOADING: &[&str] = &["meta", "link", "style", "layer", "ilayer", "bgsound", "xml"];
@@ -774,7 +774,7 @@ fn is_namespaced(name: &str) -> bool {
     is_name(prefix) && is_name(local)
 }
 
-/// The confidence that a closing tag is injected: raw-text elements, whose content the
+/// Returns the confidence that a closing tag is injected: raw-text elements, whose content the
 /// page does not parse as markup until they close, and the tags of `document_tag`.
 fn closing_tag(name: &[u8]) -> Option<Confidence> {
     const RAW_TEXT: &[&[u8]] =
@@ -1212,8 +1212,8 @@ fn decode_utf7(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// The text as a server reads it that drops the high bit of Latin-1 characters, when that
-/// turns `\u{bc}` and `\u{be}` into `<` and `>`: `\u{bc}script\u{be}` is `<script>`.
+/// Returns the text as read by a server that drops the high bit of Latin-1 characters,
+/// when that turns `\u{bc}` and `\u{be}` into `<` and `>`: `\u{bc}script\u{be}` is `<script>`.
 /// Returns `None` when the text has no `\u{bc}`.
 fn seven_bit_markup(text: &str) -> Option<String> {
     if !text.contains('\u{bc}') {
@@ -1229,11 +1229,11 @@ fn seven_bit_markup(text: &str) -> Option<String> {
     Some(folded)
 }
 
-/// The text without short tags between letters (`o<x>nfocus`, `al<b></b>ert`), which
-/// some filters remove before the page sees the value. Returns `None` when there are
+/// Returns the text without short tags between letters (`o<x>nfocus`, `al<b></b>ert`),
+/// which some filters remove before the page receives the value. Returns `None` when there are
 /// none.
 fn strip_split_tags(text: &str) -> Option<String> {
-    /// Longest tag removed, in bytes with its angle brackets.
+    /// Maximum length of a tag removed, in bytes with its angle brackets.
     const MAX_TAG: usize = 12;
 
     let bytes = text.as_bytes();

@@ -1,6 +1,6 @@
 //! Windows `cmd.exe` control statements: `FOR` loops and `IF` conditions.
 //!
-//! Text says "for" and "if" all the time, so a statement counts only with syntax that
+//! Prose uses "for" and "if" all the time, so a statement counts only with syntax that
 //! cmd.exe requires and prose lacks. A `FOR` needs a `%` loop variable followed by
 //! `IN (` and a later `DO`. An `IF` needs a cmd.exe condition (`EXIST`, `DEFINED`,
 //! `ERRORLEVEL`, `CMDEXTVERSION`, `==` between two single operands, or one of `EQU`,
@@ -18,11 +18,11 @@ const BUILTINS: &[&str] = &[
 /// Comparison operators of `IF`.
 const COMPARISONS: &[&str] = &["equ", "neq", "lss", "leq", "gtr", "geq"];
 
-/// Longest statement looked at, in bytes; cmd.exe lines in attacks are short.
+/// Maximum length of a statement examined, in bytes. cmd.exe lines in attacks are short.
 const MAX_STATEMENT: usize = 512;
 
 /// Finds a `FOR` or `IF` statement at the start of `text` or after a command separator
-/// (`&`, `|`, `;`, `(`, a line break), and returns its offset. `is_command` tells whether
+/// (`&`, `|`, `;`, `(`, a line break), and returns its offset. `is_command` returns whether
 /// a lower-case word is a known command.
 pub(super) fn find_statement(text: &[u8], is_command: impl Fn(&str) -> bool) -> Option<usize> {
     let mut start = 0;
