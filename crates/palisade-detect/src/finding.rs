@@ -35,10 +35,12 @@ pub enum AttackClass {
     Scanner,
     /// Code for a server-side interpreter: PHP, Node.js, Python, Ruby, Perl.
     CodeInjection,
+    /// GraphQL introspection queries, which map an API's whole schema.
+    GraphqlIntrospection,
 }
 
 impl AttackClass {
-    pub const ALL: [AttackClass; 17] = [
+    pub const ALL: [AttackClass; 18] = [
         AttackClass::Sqli,
         AttackClass::Xss,
         AttackClass::PathTraversal,
@@ -56,6 +58,7 @@ impl AttackClass {
         AttackClass::Deserialization,
         AttackClass::Scanner,
         AttackClass::CodeInjection,
+        AttackClass::GraphqlIntrospection,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl AttackClass {
             AttackClass::Deserialization => "deserialization",
             AttackClass::Scanner => "scanner",
             AttackClass::CodeInjection => "code_injection",
+            AttackClass::GraphqlIntrospection => "graphql_introspection",
         }
     }
 

@@ -162,6 +162,16 @@ impl Detector {
                 });
             }
         }
+        if allowed.contains(AttackClass::GraphqlIntrospection)
+            && let Some(at) = rules::graphql::introspection(text)
+        {
+            hits.push(Hit {
+                rule_id: "graphql.introspection",
+                class: AttackClass::GraphqlIntrospection,
+                confidence: Confidence::Low,
+                at,
+            });
+        }
         if section == LocationSection::Header && allowed.contains(AttackClass::Scanner) {
             if name == "user-agent"
                 && let Some(m) = self.rules.scanner.user_agent(text)

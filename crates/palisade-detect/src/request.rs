@@ -374,6 +374,16 @@ fn graphql_request(bytes: &[u8]) -> Option<(String, Option<String>)> {
 }
 
 fn inspect_graphql_document(walk: &mut Walk<'_>, document: &str) {
+    // The document itself is read for introspection only; its string literals are the
+    // values that carry payloads.
+    if !walk.visit_with(
+        LocationSection::Graphql,
+        "document",
+        document,
+        ClassSet::of(&[AttackClass::GraphqlIntrospection]),
+    ) {
+        return;
+    }
     let max_literals = walk.detector.config.limits.max_locations;
     let (literals, cut) = graphql::string_literals(document, max_literals);
     if cut {

@@ -78,6 +78,7 @@ const MUST_TRIGGER: &[(&str, &str, &str)] = &[
     ("code.ruby", "q", "IO.popen('id').read"),
     ("code.perl", "q", "@{[system 'id']}"),
     ("code.dos_loop", "q", "while(true){}"),
+    ("graphql.introspection", "query", "{ __schema { queryType { name } } }"),
 ];
 
 /// (class, parameter name, value): benign values that look like attacks to a naive
@@ -107,6 +108,7 @@ const MUST_NOT_TRIGGER: &[(&str, &str, &str)] = &[
     ("prototype_pollution", "q", "the prototype of the constructor"),
     ("deserialization", "q", "a runtime error occurred"),
     ("code_injection", "q", "the system (beta) is down"),
+    ("graphql", "query", "{ user(id: 1) { __typename name } }"),
     ("any", "email", "jane.doe+news@example.com"),
     ("any", "date", "2024-05-01T10:00:00Z"),
     ("any", "price", "$1,299.99"),
@@ -267,6 +269,20 @@ fn every_request_location_is_inspected() {
                 br#"{"query":"query Q($u: String) { user(url: $u) { id } }","variables":{"u":"http://169.254.169.254/"}}"#,
             ),
             (Ssrf, Graphql, "variables.u"),
+        ),
+        (
+            trace(
+                "POST",
+                "/graphql",
+                &[],
+                &[("Content-Type", "application/json")],
+                br#"{"query":"query IntrospectionQuery { __schema { types { name } } }"}"#,
+            ),
+            (GraphqlIntrospection, Graphql, "document"),
+        ),
+        (
+            trace("GET", "/graphql", &[("query", "{__type(name: \"User\") { fields { name } }}")], &[], b""),
+            (GraphqlIntrospection, Graphql, "document"),
         ),
     ];
     let detector = detector();

@@ -53,7 +53,7 @@ pub fn severity_of(class: AttackClass) -> Severity {
         | AttackClass::NosqlInjection
         | AttackClass::LdapInjection => Severity::High,
         AttackClass::Xss | AttackClass::CrlfInjection | AttackClass::PrototypePollution => Severity::Medium,
-        AttackClass::Scanner => Severity::Low,
+        AttackClass::Scanner | AttackClass::GraphqlIntrospection => Severity::Low,
     }
 }
 

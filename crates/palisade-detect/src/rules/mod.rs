@@ -9,6 +9,7 @@
 pub mod code;
 pub mod command;
 pub mod crlf;
+pub mod graphql;
 pub mod jndi;
 pub mod ldap;
 pub mod nosql;
@@ -98,6 +99,11 @@ pub const RULES: &[RuleInfo] = &[
     rule("deser.node", AttackClass::Deserialization, "a node-serialize function"),
     rule("scanner.user_agent", AttackClass::Scanner, "a user agent of a scanner or attack tool"),
     rule("scanner.header", AttackClass::Scanner, "a header that only scanners send"),
+    rule(
+        "graphql.introspection",
+        AttackClass::GraphqlIntrospection,
+        "a GraphQL introspection query (`__schema` or `__type`)",
+    ),
     rule("code.php_tag", AttackClass::CodeInjection, "a PHP open tag followed by code"),
     rule("code.php_function", AttackClass::CodeInjection, "a call of a dangerous PHP function"),
     rule("code.php_variable", AttackClass::CodeInjection, "PHP superglobals, variable variables or php.ini directives"),
