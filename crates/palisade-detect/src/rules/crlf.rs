@@ -157,15 +157,17 @@ pub fn bare_line_break(section: LocationSection, text: &str) -> Option<CrlfMatch
 /// A value whose first line is an HTTP request line with a method, a target and an
 /// `HTTP/` version. A bare status line or version (`HTTP/1.1`) is not one.
 pub fn request_line(text: &str) -> Option<CrlfMatch> {
-    let first_line = text.trim_start().split(['\r', '\n']).next().unwrap_or("");
-    if first_line.len() > MAX_REQUEST_LINE_BYTES || first_line.to_ascii_uppercase().starts_with("HTTP/") {
+    let trimmed = text.trim_start();
+    // Most values do not start with a method name, so they are rejected before the
+    // first line is searched for.
+    if !starts_with_method(trimmed) {
         return None;
     }
-    starts_message(first_line).then_some(CrlfMatch {
-        rule_id: "crlf.request_line",
-        confidence: Confidence::Medium,
-        at: text.len() - text.trim_start().len(),
-    })
+    let first_line = trimmed.split(['\r', '\n']).next().unwrap_or("");
+    if first_line.len() > MAX_REQUEST_LINE_BYTES || !starts_message(first_line) {
+        return None;
+    }
+    Some(CrlfMatch { rule_id: "crlf.request_line", confidence: Confidence::Medium, at: text.len() - trimmed.len() })
 }
 
 /// Maximum length of the first line that [`request_line`] examines, in bytes. Request
@@ -239,17 +241,34 @@ fn starts_mail_command(line: &str) -> bool {
 
 /// True for an HTTP status line or request line.
 fn starts_message(line: &str) -> bool {
-    let upper = line.trim_start().to_ascii_uppercase();
-    if upper.starts_with("HTTP/1.") || upper.starts_with("HTTP/2") {
+    let line = line.trim_start();
+    if starts_with_ignore_case(line, "HTTP/1.") || starts_with_ignore_case(line, "HTTP/2") {
         return true;
     }
-    let mut words = upper.split_whitespace();
+    let mut words = line.split_whitespace();
     let method = words.next().unwrap_or("");
     let target = words.next().unwrap_or("");
     let version = words.next().unwrap_or("");
-    matches!(method, "GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "OPTIONS" | "PATCH" | "TRACE" | "CONNECT")
-        && !target.is_empty()
-        && version.starts_with("HTTP/")
+    is_method(method) && !target.is_empty() && starts_with_ignore_case(version, "HTTP/")
+}
+
+/// HTTP methods that start a request line.
+const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE", "CONNECT"];
+
+fn is_method(word: &str) -> bool {
+    METHODS.iter().any(|method| word.eq_ignore_ascii_case(method))
+}
+
+/// True when `text` starts with a method name followed by white space. Only the first
+/// eight bytes are read: the longest method has seven letters.
+fn starts_with_method(text: &str) -> bool {
+    let head = &text.as_bytes()[..text.len().min(8)];
+    let Some(end) = head.iter().position(u8::is_ascii_whitespace) else { return false };
+    METHODS.iter().any(|method| head[..end].eq_ignore_ascii_case(method.as_bytes()))
+}
+
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ pub mod template;
 pub mod xss;
 pub mod xxe;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::finding::{AttackClass, ClassSet, Confidence};
 use crate::normalize::DecodeFacts;
@@ -171,6 +171,7 @@ const fn byte_classes() -> [u32; 256] {
     table =
         mark(table, b"{", ClassSet::of(&[Ssti, NosqlInjection, CommandInjection, Deserialization, PrototypePollution]));
     table = mark(table, b"\r\n", ClassSet::of(&[CommandInjection, CrlfInjection]));
+    table = mark(table, b"\n", ClassSet::of(&[Deserialization]));
     table = mark(table, b"/\\", ClassSet::of(&[Lfi, Rfi, CommandInjection]));
     table = mark(table, b":", ClassSet::of(&[Lfi, Rfi, Ssrf, Xss]));
     table = mark(table, b"@", ClassSet::of(&[Ssti, Sqli, CodeInjection]));
@@ -178,7 +179,7 @@ const fn byte_classes() -> [u32; 256] {
     table = mark(table, b"[", ClassSet::of(&[NosqlInjection, PrototypePollution, Ssti]));
     table = mark(table, b"!", ClassSet::of(&[Deserialization]));
     table = mark(table, b"-", ClassSet::of(&[Sqli]));
-    table = mark(table, b".", ClassSet::of(&[Lfi, Deserialization]));
+    table = mark(table, b".", ClassSet::of(&[Lfi]));
     table
 }
 
@@ -236,6 +237,49 @@ const KEYWORDS: &[(&str, ClassSet)] = {
         ("windowsidentity", DESER),
         ("typeconfusedelegate", DESER),
         ("aced0005", DESER),
+        // Package prefixes of the class names that the serialization rules look for.
+        ("java.", DESER),
+        ("javax.", DESER),
+        ("com.sun", DESER),
+        ("com.bea", DESER),
+        ("com.alibaba", DESER),
+        ("com.mchange", DESER),
+        ("com.opensymphony", DESER),
+        ("org.apache", DESER),
+        ("org.springframework", DESER),
+        ("org.hibernate", DESER),
+        ("org.codehaus", DESER),
+        ("org.mozilla", DESER),
+        ("org.omg", DESER),
+        ("ch.qos", DESER),
+        ("sun.misc", DESER),
+        ("sun.reflect", DESER),
+        ("sun.rmi", DESER),
+        ("groovy.", DESER),
+        ("clojure.", DESER),
+        ("bsh.", DESER),
+        ("system.", DESER),
+        ("xstream", DESER),
+        ("classloader", DESER),
+        ("jdbcrowsetimpl", DESER),
+        ("activitysurrogate", DESER),
+        ("__reduce__", DESER),
+        ("@type", DESER),
+        ("$type", DESER),
+        ("!ruby", DESER),
+        // Base64 headers of pickle protocols 2, 3 and 4 (`gAJ`, `gAN`, `gAR`).
+        ("gaj9", DESER),
+        ("gajj", DESER),
+        ("gajd", DESER),
+        ("gajc", DESER),
+        ("gan9", DESER),
+        ("ganj", DESER),
+        ("gand", DESER),
+        ("ganc", DESER),
+        ("gar9", DESER),
+        ("garj", DESER),
+        ("gard", DESER),
+        ("garc", DESER),
         ("ro0ab", DESER),
         ("aaeaaad", DESER),
         ("gasv", DESER),
@@ -270,6 +314,8 @@ impl Prefilter {
         let keywords = AhoCorasickBuilder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
+            // Every value passes through this automaton; the DFA is the fastest to run.
+            .kind(Some(AhoCorasickKind::DFA))
             .build(KEYWORDS.iter().map(|(word, _)| word))
             .expect("the prefilter keywords are a valid automaton");
         Self { keywords }
@@ -281,7 +327,7 @@ impl Prefilter {
         for &b in bytes {
             bits |= BYTE_CLASSES[b as usize];
         }
-        if bytes.windows(2).any(|w| w == b"..") {
+        if memchr::memmem::find(bytes, b"..").is_some() {
             bits |= AttackClass::PathTraversal.bit();
         }
         for found in self.keywords.find_overlapping_iter(text) {
