@@ -775,10 +775,14 @@ impl CommandRules {
             return true;
         }
         let text = text.strip_prefix('@').unwrap_or(text);
-        let word = text.split([' ', '\t']).next().unwrap_or("");
-        if word.len() > 64 {
+        // Only the first 65 bytes are searched for the end of the word, so a long value
+        // costs no more than a short one.
+        let bytes = &text.as_bytes()[..text.len().min(65)];
+        let end = bytes.iter().position(|&b| b == b' ' || b == b'\t').unwrap_or(text.len());
+        if end > 64 {
             return false;
         }
+        let word = &text[..end];
         let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
 
         // The name lower-cased and without the quotes and `^` that shells drop.

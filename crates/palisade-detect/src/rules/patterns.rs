@@ -9,6 +9,9 @@ use regex::bytes::{Regex, RegexSet, RegexSetBuilder};
 
 use crate::rules::ascii_regex;
 
+/// Capacity of the lazy DFA cache of each pattern set, per thread that searches it.
+const SET_DFA_CACHE_BYTES: usize = 16 << 20;
+
 /// Regular expressions in priority order, compiled with the ASCII semantics of
 /// [`ascii_regex`].
 pub(crate) struct PatternList {
@@ -25,7 +28,9 @@ pub(crate) struct PatternMatches<'a> {
 
 impl PatternList {
     pub(crate) fn new(patterns: &[&str]) -> Result<Self, regex::Error> {
-        let set = RegexSetBuilder::new(patterns).unicode(false).build()?;
+        // A set of many patterns has many lazy DFA states. With the regex crate's default
+        // cache capacity they are dropped and built again many times during a run.
+        let set = RegexSetBuilder::new(patterns).unicode(false).dfa_size_limit(SET_DFA_CACHE_BYTES).build()?;
         let regexes = patterns.iter().map(|pattern| ascii_regex(pattern)).collect::<Result<_, _>>()?;
         Ok(Self { set, regexes })
     }
