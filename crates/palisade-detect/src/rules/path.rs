@@ -8,9 +8,12 @@
 //!   application: `/etc/passwd`, `/proc/self/environ`, `win.ini`, `boot.ini`, `.htpasswd`, ...
 //! - `lfi.wrapper`: PHP stream wrappers and `file:` URLs (`php://filter`, `phar://`,
 //!   `expect://`, `file:///etc/...`).
-//! - `rfi.url`: a URL built to be included as code: ending in `?` or a NUL byte (to cut
-//!   off the suffix the application appends), addressed by IP, naming a script file, or in
-//!   a parameter named like an include (`page`, `file`, `include`, `template`, ...).
+//! - `rfi.url`: a URL built to be included as code. It ends in `?` or a NUL byte (to cut
+//!   off the suffix the application appends), sits inside a `jar:` URL, is addressed by IP
+//!   and names a script file, or is fetched over FTP. It may also hide its real host behind
+//!   a user-info part (`http://trusted%2f@evil.example/`), or come in a parameter named
+//!   like an include (`page`, `file`, `include`, `template`, ...) or like an include
+//!   directory (`_CONF[path]`, `mosConfig_absolute_path`).
 
 use std::sync::LazyLock;
 
@@ -266,13 +269,15 @@ impl PathRules {
     pub fn remote_file(&self, text: &str, name: &str, facts: &DecodeFacts) -> Option<PathMatch> {
         let trimmed = text.trim_start();
         let at = text.len() - trimmed.len();
+        // Java opens `jar:` URLs and fetches the archive from the URL inside.
+        let jar = trimmed.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("jar:"));
+        let trimmed = if jar { &trimmed[4..] } else { trimmed };
         let lower_prefix: String = trimmed.chars().take(8).collect::<String>().to_ascii_lowercase();
-        let scheme_length = ["https://", "http://", "ftps://", "ftp://", "smb://", "webdav://"]
+        let scheme = ["https://", "http://", "ftps://", "ftp://", "smb://", "webdav://"]
             .iter()
-            .find(|scheme| lower_prefix.starts_with(*scheme))
-            .map(|scheme| scheme.len());
-        let unc = trimmed.starts_with("\\\\") && trimmed.len() > 3;
-        let scheme_length = scheme_length.or(unc.then_some(2))?;
+            .find(|scheme| lower_prefix.starts_with(*scheme));
+        let unc = !jar && trimmed.starts_with("\\\\") && trimmed.len() > 3;
+        let scheme_length = scheme.map(|scheme| scheme.len()).or(unc.then_some(2))?;
 
         let rest = &trimmed[scheme_length..];
         let authority_end = rest.find(['/', '\\', '?', '#']).unwrap_or(rest.len());
@@ -281,26 +286,37 @@ impl PathRules {
         let path = &rest[authority_end..];
 
         let matched = |confidence| Some(PathMatch { rule_id: "rfi.url", confidence, at });
-        // A trailing `?` or NUL cuts off the extension that the application appends.
-        if trimmed.ends_with('?') || trimmed.ends_with("?&") || facts.nul_byte {
+        let path_lower = path.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
+        let include_parameter = INCLUDE_PARAMETERS.iter().any(|p| p.eq_ignore_ascii_case(name));
+        let include_path_parameter = include_path_parameter(name);
+        // A trailing `?` or NUL cuts off the extension that the application appends. The
+        // `?` counts after a host, a directory or a file name, or in an include parameter,
+        // because a copied link to a page (`/docs?`) can end in an empty query too.
+        let empty_query = trimmed.ends_with('?') || trimmed.ends_with("?&");
+        let names_file_or_root = path_lower.is_empty()
+            || path_lower.ends_with(['/', '\\'])
+            || path_lower.rsplit(['/', '\\']).next().is_some_and(|last| last.contains('.'));
+        if facts.nul_byte || jar || empty_query && (names_file_or_root || include_parameter || path.contains("??")) {
             return matched(Confidence::High);
         }
         if unc {
             return matched(Confidence::Medium);
         }
         let ip_host = !host.is_empty() && host.bytes().all(|b| b.is_ascii_digit() || b == b'.');
-        let path_lower = path.split(['?', '#']).next().unwrap_or("").to_ascii_lowercase();
         let script_file = [".php", ".txt", ".jsp", ".asp", ".aspx", ".pl", ".py", ".sh", ".cgi", ".inc", ".phtml"]
             .iter()
             .any(|extension| path_lower.ends_with(extension));
-        let include_parameter = INCLUDE_PARAMETERS.iter().any(|p| p.eq_ignore_ascii_case(name));
-        if ip_host && (script_file || include_parameter) {
+        if ip_host && (script_file || include_parameter || include_path_parameter) {
             return matched(Confidence::High);
         }
-        if include_parameter && (script_file || ip_host || path.contains('?')) {
+        if (include_parameter || include_path_parameter) && (script_file || ip_host || path.contains('?')) {
             return matched(Confidence::Medium);
         }
-        if include_parameter {
+        if hidden_host(path) {
+            return matched(Confidence::Medium);
+        }
+        let ftp = scheme.is_some_and(|scheme| scheme.starts_with("ftp"));
+        if include_parameter || include_path_parameter || ftp {
             return matched(Confidence::Low);
         }
         None
@@ -336,6 +352,51 @@ impl Default for PathRules {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Last parts of parameter names that contain a directory or file path for an include:
+/// `_CONF[path]`, `mosConfig_absolute_path`, `base_dir`, `phpbb_root_path`.
+const INCLUDE_PATH_SUFFIXES: &[&str] = &["path", "dir", "root", "include", "inc", "require", "folder"];
+
+/// True for a compound parameter name (`a_path`, `a[path]`, `a.dir`) whose last part is one
+/// of [`INCLUDE_PATH_SUFFIXES`]. PHP applications that include files from a configurable
+/// directory name their settings that way, and remote file inclusion replaces them with a
+/// URL.
+fn include_path_parameter(name: &str) -> bool {
+    let name = name.strip_suffix(']').unwrap_or(name);
+    let Some(split) = name.rfind(['[', '_', '.', '-']) else {
+        return false;
+    };
+    let last = &name[split + 1..];
+    split > 0 && INCLUDE_PATH_SUFFIXES.iter().any(|suffix| suffix.eq_ignore_ascii_case(last))
+}
+
+/// True when the first path segment of a URL is itself a user-info part and a host
+/// (`/@evil.example`, `/:pass@evil.example`). That is what is left of
+/// `http://trusted%2f@evil.example/` after decoding: URL parsers disagree on whether the
+/// encoded slash ends the authority, so a check of the host reads `trusted` while the
+/// request goes to `evil.example`.
+///
+/// NOTE: a profile path whose name has a dot and a letter-only last part
+/// (`https://medium.com/@jane.doe`) matches too, although it is no attack.
+fn hidden_host(path: &str) -> bool {
+    let Some(segment) = path.strip_prefix(['/', '\\']) else {
+        return false;
+    };
+    let segment = &segment[..segment.find(['/', '\\', '?', '#']).unwrap_or(segment.len())];
+    if !segment.starts_with(['@', ':']) {
+        return false;
+    }
+    let Some((_, host)) = segment.rsplit_once('@') else {
+        return false;
+    };
+    let host = host.split(':').next().unwrap_or("");
+    let Some((_, top_label)) = host.rsplit_once('.') else {
+        return false;
+    };
+    host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && top_label.len() >= 2
+        && top_label.bytes().all(|b| b.is_ascii_alphabetic())
 }
 
 /// Spellings of `/`, `\` and `.` that survive standard decoding but that some servers
@@ -665,9 +726,79 @@ mod tests {
     fn remote_file_cases() {
         let rules = rules();
         let facts = DecodeFacts::default();
-        assert!(rules.remote_file("http://evil.example/shell.txt?", "q", &facts).is_some());
-        assert!(rules.remote_file("http://203.0.113.7/x.php", "page", &facts).is_some());
-        assert!(rules.remote_file("https://example.com", "url", &facts).is_none());
-        assert!(rules.remote_file("https://example.com/about", "q", &facts).is_none());
+        let attacks = [
+            ("query ending in a question mark", "http://evil.example/shell.txt?", "q"),
+            ("host ending in a question mark", "https://evil.example?", "q"),
+            ("directory ending in a question mark", "https://evil.example/x/?", "q"),
+            ("page ending in a question mark in an include parameter", "https://evil.example/docs?", "page"),
+            ("script on an ip address", "http://203.0.113.7/x.php", "page"),
+            ("ftp url", "ftp://files.example", "x"),
+            ("ftps url", "ftps://files.example", "x"),
+            ("ip address over ftp", "ftp://192.0.2.1", "tag"),
+            ("remote jar archive", "jar:http://evil.example/b.zip!/a", "x"),
+            ("include directory in brackets", "https://foo.example", "_CONF[path]"),
+            ("include directory with underscores", "https://foo.example", "mosConfig_absolute_path"),
+            ("base directory", "https://foo.example/", "base_dir"),
+            ("host behind an encoded slash", "http://example.com/@evil.example/", "x"),
+            ("credentials behind an encoded slash", "http://example.com/:asd@evil.example/", "x"),
+            ("several user-info parts", "http://example.com/:foo@bar@evil.example/", "x"),
+            ("host behind a backslash", "http://example.com\\@evil.example", "x"),
+        ];
+        for (name, input, parameter) in attacks {
+            assert!(rules.remote_file(input, parameter, &facts).is_some(), "{name}: {input:?} in {parameter}");
+        }
+        let benign = [
+            ("bare site", "https://example.com", "url"),
+            ("ip address in a url parameter", "http://192.0.2.1/dns", "url"),
+            ("page of a site", "https://example.com/about", "q"),
+            ("docs with an empty query", "https://example.com/docs?", "q"),
+            ("query with a parameter", "https://foo.example?foo=bar", "x"),
+            ("user-info of the real host", "http://foo:bar@example.com/", "x"),
+            ("profile path", "https://medium.com/@writer/post-1", "x"),
+            ("path without a host", "http://example.com/:id/items", "x"),
+            ("compound name without a path part", "https://foo.example", "next_link"),
+            ("path as the whole name", "https://foo.example/", "_path"),
+            ("jar of a local file", "jar:file:/app.jar!/a.txt", "x"),
+            ("word jar", "jar: glass", "x"),
+        ];
+        for (name, input, parameter) in benign {
+            assert_eq!(rules.remote_file(input, parameter, &facts), None, "{name}: {input:?} in {parameter}");
+        }
+    }
+
+    #[test]
+    fn include_path_parameter_cases() {
+        let cases = [
+            ("_CONF[path]", true),
+            ("mosConfig_absolute_path", true),
+            ("phpbb_root_path", true),
+            ("lib.dir", true),
+            ("base-include", true),
+            ("path", false),
+            ("_path", false),
+            ("xpath", false),
+            ("path_info", false),
+            ("callback_url", false),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(include_path_parameter(name), expected, "name {name:?}");
+        }
+    }
+
+    #[test]
+    fn hidden_host_cases() {
+        let cases = [
+            ("/@evil.example/", true),
+            ("/:pass@evil.example", true),
+            ("\\@evil.example:8080/x", true),
+            ("/@writer/post", false),
+            ("/@1.2/", false),
+            ("/:id/items", false),
+            ("/users/@evil.example", false),
+            ("", false),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(hidden_host(path), expected, "path {path:?}");
+        }
     }
 }
