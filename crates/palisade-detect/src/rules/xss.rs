@@ -37,6 +37,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::finding::Confidence;
 
+mod probes;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct XssMatch {
     pub rule_id: &'static str,
@@ -277,13 +279,23 @@ pub fn detect(text: &str) -> Option<XssMatch> {
 
     // Markup spelled in another encoding than the page's: UTF-7 (`+ADw-script+AD4-`) and
     // the 7-bit reading of Latin-1 (`\u{bc}script\u{be}`).
-    if let Some(decoded) = decode_utf7(text).or_else(|| seven_bit_markup(text)) {
-        return scan_tags(&decoded).map(|found| XssMatch { at: 0, ..found });
+    if let Some(decoded) = decode_utf7(text) {
+        if let Some(found) = scan_tags(&decoded) {
+            return Some(XssMatch { at: 0, ..found });
+        }
+    } else if let Some(folded) = seven_bit_markup(text) {
+        // A tag spelled with `\u{bc}` and `\u{be}` is itself a probe for such a server.
+        let found = scan_tags(&folded).or_else(|| probes::seven_bit_tag(text));
+        if let Some(found) = found {
+            return Some(XssMatch { at: 0, ..found });
+        }
     }
-    if let Some(stripped) = strip_split_tags(text) {
-        return detect_in(&stripped).map(|found| XssMatch { at: 0, ..found });
+    if let Some(stripped) = strip_split_tags(text)
+        && let Some(found) = detect_in(&stripped)
+    {
+        return Some(XssMatch { at: 0, ..found });
     }
-    None
+    probes::detect(text)
 }
 
 fn detect_in(text: &str) -> Option<XssMatch> {
@@ -335,6 +347,8 @@ fn dom_access(bytes: &[u8]) -> Option<usize> {
         "window.location",
         "document.createelement(",
         "document.body.appendchild",
+        "document.queryselector",
+        "document.getelementby",
         ".innerhtml=",
         ".innerhtml =",
         ".outerhtml=",
@@ -568,8 +582,9 @@ fn scan_tags(text: &str) -> Option<XssMatch> {
         if tags > MAX_TAGS {
             break;
         }
-        let (name, attributes, _) = parse_tag(text, at + 1);
-        if let Some(found) = check_tag(text, at, &name, &attributes) {
+        let (name, attributes, end) = parse_tag(text, at + 1);
+        let raw = &bytes[at..end.min(bytes.len())];
+        if let Some(found) = check_tag(text, at, raw, &name, &attributes) {
             if found.confidence == Confidence::High {
                 return Some(found);
             }
@@ -649,14 +664,20 @@ fn parse_tag(text: &str, start: usize) -> (String, Vec<Attribute<'_>>, usize) {
     }
 }
 
-fn check_tag(text: &str, at: usize, name: &str, attributes: &[Attribute<'_>]) -> Option<XssMatch> {
+/// Checks the tag at `at` whose text is `raw`, with its lower-case name and attributes.
+fn check_tag(text: &str, at: usize, raw: &[u8], name: &str, attributes: &[Attribute<'_>]) -> Option<XssMatch> {
     let found = |rule_id, confidence| Some(XssMatch { rule_id, confidence, at });
     let high = |rule_id| found(rule_id, Confidence::High);
 
     if name == "script" {
         return high("xss.script_tag");
     }
-    let mut weak = None;
+    if probes::spaced_script_url(raw, attributes) {
+        return high("xss.javascript_url");
+    }
+    // A known name followed by other bytes (`<noscript#`, `<script&x>`) probes how a
+    // filter reads tag names.
+    let mut weak = probes::padded_tag_name(name).and_then(|_| found("xss.dangerous_tag", Confidence::Low));
     for attribute in attributes {
         let attribute_name = attribute.name.to_ascii_lowercase();
         if is_event_attribute(&attribute_name) && attribute.value.is_some() {
@@ -671,8 +692,13 @@ fn check_tag(text: &str, at: usize, name: &str, attributes: &[Attribute<'_>]) ->
             weak = weak.or(found("xss.dangerous_tag", Confidence::Low));
         }
         let Some(value) = attribute.value else { continue };
-        if URL_ATTRIBUTES.contains(&attribute_name.as_str()) && is_script_url(value) {
-            return high("xss.javascript_url");
+        if URL_ATTRIBUTES.contains(&attribute_name.as_str()) {
+            if is_script_url(value) {
+                return high("xss.javascript_url");
+            }
+            if probes::suspicious_link(name, &attribute_name, value) {
+                weak = weak.or(found("xss.dangerous_tag", Confidence::Low));
+            }
         }
         if attribute_name == "style" {
             if style_script(value.as_bytes()).is_some() {
@@ -786,13 +812,19 @@ fn closing_tag(name: &[u8]) -> Option<Confidence> {
     document_tag(&name)
 }
 
-/// CSS syntax that an inline `style` attribute never needs: braces that close the
-/// declaration block and open a new rule, `binding`, which loads an XBL binding, and hex
-/// escapes (`\3a`), which hide property names and quotes from filters.
+/// CSS syntax that an inline `style` attribute never needs. Braces close the declaration
+/// block and open a new rule, and `binding` loads an XBL binding. Backslash escapes (`\3a`,
+/// `\x`) hide property names and quotes from filters. Brackets and control characters make
+/// parsers disagree about where a string or declaration ends (`font-family:'a[b];color:red'`),
+/// and so do comments. An SVG document loaded with `url(` can contain script.
 fn inline_style_breakout(value: &[u8]) -> bool {
-    let hex_escape =
-        memchr::memchr_iter(b'\\', value).any(|at| value.get(at + 1).is_some_and(|b| b.is_ascii_hexdigit()));
-    memchr::memchr2(b'{', b'}', value).is_some() || hex_escape || find_ignore_case(value, b"binding").is_some()
+    let control = value.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f);
+    memchr::memchr3(b'{', b'}', b'\\', value).is_some()
+        || memchr::memchr2(b'[', b']', value).is_some()
+        || control
+        || memchr::memmem::find(value, b"/*").is_some()
+        || find_ignore_case(value, b"binding").is_some()
+        || probes::svg_url(value)
 }
 
 fn is_event_attribute(name: &str) -> bool {
@@ -1091,6 +1123,8 @@ fn is_probe_argument(argument: &[u8]) -> bool {
         argument.len() >= 3 && argument[..2] == [0xe2, 0x80] && (0x98..=0x9d).contains(&argument[2]);
     argument.first().is_some_and(|b| b.is_ascii_digit() || matches!(b, b'\'' | b'"' | b')' | b'/'))
         || typographic_quote
+        || argument.starts_with(b"\\'")
+        || argument.starts_with(b"\\\"")
         || starts_with_ignore_case(argument, b"document")
         || starts_with_ignore_case(argument, b"window.")
         || starts_with_ignore_case(argument, b"string.fromcharcode")
@@ -1214,18 +1248,23 @@ fn decode_utf7(text: &str) -> Option<String> {
 
 /// Returns the text as read by a server that drops the high bit of Latin-1 characters,
 /// when that turns `\u{bc}` and `\u{be}` into `<` and `>`: `\u{bc}script\u{be}` is `<script>`.
-/// Returns `None` when the text has no `\u{bc}`.
+/// The UTF-8 bytes of such a character read as two Latin-1 characters (`\u{c2}\u{bc}`,
+/// from `\xc2\xbc`) count as the character they encode: the `\u{c2}` is dropped. Returns `None`
+/// when the text has no `\u{bc}`.
 fn seven_bit_markup(text: &str) -> Option<String> {
     if !text.contains('\u{bc}') {
         return None;
     }
-    let folded = text
-        .chars()
-        .map(|c| match c as u32 {
-            code @ 0x80..=0xff => char::from((code & 0x7f) as u8),
-            _ => c,
-        })
-        .collect();
+    let mut folded = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let continues = chars.peek().is_some_and(|&next| ('\u{80}'..='\u{bf}').contains(&next));
+        match c as u32 {
+            0xc2 if continues => {}
+            code @ 0x80..=0xff => folded.push(char::from((code & 0x7f) as u8)),
+            _ => folded.push(c),
+        }
+    }
     Some(folded)
 }
 
