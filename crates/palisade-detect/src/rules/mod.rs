@@ -78,6 +78,7 @@ pub const RULES: &[RuleInfo] = &[
     rule("xxe.external_dtd", AttackClass::Xxe, "a document type with an external DTD"),
     rule("xxe.entity_declaration", AttackClass::Xxe, "entity declarations in an internal DTD subset"),
     rule("xxe.xinclude", AttackClass::Xxe, "an XInclude element or namespace"),
+    rule("xxe.entity_reference", AttackClass::Xxe, "a reference to an entity that XML does not predefine"),
     rule("nosql.operator", AttackClass::NosqlInjection, "a MongoDB query operator in a key or JSON value"),
     rule("nosql.js_injection", AttackClass::NosqlInjection, "JavaScript injected into a $where string"),
     rule("ssti.expression", AttackClass::Ssti, "arithmetic inside template delimiters"),
@@ -389,6 +390,9 @@ impl Rules {
         }
         if self.command.starts_with_leading_command(text) {
             needed.insert(AttackClass::CommandInjection);
+        }
+        if xxe::lone_reference(text.as_bytes()).is_some() {
+            needed.insert(AttackClass::Xxe);
         }
         if looks_like_base64_token(text) {
             needed.insert(AttackClass::Deserialization);
