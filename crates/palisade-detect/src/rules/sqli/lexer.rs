@@ -305,6 +305,34 @@ impl<'a> Lexer<'a> {
                 }
                 None => Kind::Word,
             },
+            Some(Keyword::For) => match self.next_word_is(&["update", "share"]) {
+                Some(after) => {
+                    self.pos = after;
+                    Kind::End
+                }
+                None => Kind::Word,
+            },
+            Some(Keyword::Lock) => match self.next_word_is(&["in"]) {
+                Some(after) => {
+                    let before_in = self.pos;
+                    self.pos = after;
+                    let mode_end = self.next_word_is(&["share"]).map(|a| {
+                        self.pos = a;
+                        self.next_word_is(&["mode"])
+                    });
+                    match mode_end.flatten() {
+                        Some(end) => {
+                            self.pos = end;
+                            Kind::End
+                        }
+                        None => {
+                            self.pos = before_in;
+                            Kind::Word
+                        }
+                    }
+                }
+                None => Kind::Word,
+            },
             Some(Keyword::Waitfor) => {
                 if let Some(after) = self.next_word_is(&["delay", "time"]) {
                     self.pos = after;
@@ -428,6 +456,11 @@ impl Iterator for Lexer<'_> {
                     if end > at { Kind::Variable } else { Kind::Unknown }
                 }
             }
+            // MySQL writes NULL as `\N`.
+            b'\\' if next == b'N' && !self.peek(2).is_ascii_alphanumeric() => {
+                self.pos += 2;
+                Kind::Number
+            }
             b'$' if next == b'$' => {
                 self.pos = find(self.bytes, start + 2, b"$$").map(|e| e + 2).unwrap_or(self.bytes.len());
                 Kind::String
@@ -530,6 +563,10 @@ enum Keyword {
     In,
     /// `WITH QUERY EXPANSION`, a full-text modifier; otherwise a name.
     With,
+    /// `FOR UPDATE`, a locking suffix that ends a query; otherwise a name.
+    For,
+    /// `LOCK IN SHARE MODE`, the older spelling of `FOR SHARE`; otherwise a name.
+    Lock,
 }
 
 /// Classifies a word; `None` for identifiers.
@@ -552,7 +589,7 @@ fn keyword(word: &str) -> Option<Keyword> {
             Keyword::Plain(Compare)
         }
         b"sounds" => Keyword::Sounds,
-        b"div" | b"mod" | b"collate" => Keyword::Plain(Arith),
+        b"div" | b"mod" | b"collate" | b"binary" => Keyword::Plain(Arith),
         b"null" | b"true" | b"false" | b"unknown" => Keyword::Plain(Number),
         b"union" | b"intersect" | b"except" | b"minus" => Keyword::UnionLike,
         b"select" => Keyword::SelectLike,
@@ -568,6 +605,8 @@ fn keyword(word: &str) -> Option<Keyword> {
         }
         b"order" | b"group" => Keyword::NeedsBy,
         b"inner" | b"left" | b"right" | b"cross" | b"full" | b"natural" | b"outer" => Keyword::JoinModifier,
+        b"for" => Keyword::For,
+        b"lock" => Keyword::Lock,
         b"as" => Keyword::Plain(As),
         b"case" => Keyword::Plain(Case),
         b"when" | b"then" | b"else" => Keyword::Plain(CaseBranch),
@@ -633,6 +672,17 @@ mod tests {
         assert_eq!(kinds("left(a,1)", Start::Bare), vec![Function, LParen, Word, Comma, Number, RParen]);
         assert_eq!(kinds("@@version", Start::Bare), vec![Variable]);
         assert_eq!(kinds("3rd", Start::Bare), vec![Word]);
+    }
+
+    #[test]
+    fn dialect_suffixes_and_null() {
+        use Kind::*;
+        assert_eq!(kinds("1 for update", Start::Bare), vec![Number, End]);
+        assert_eq!(kinds("1 lock in share mode", Start::Bare), vec![Number, End]);
+        assert_eq!(kinds("lock in share", Start::Bare), vec![Word, Compare, Word]);
+        assert_eq!(kinds("for you", Start::Bare), vec![Word, Word]);
+        assert_eq!(kinds("\\N", Start::Bare), vec![Number]);
+        assert_eq!(kinds("binary 1", Start::Bare), vec![Arith, Number]);
     }
 
     #[test]

@@ -52,7 +52,26 @@ pub fn detect(text: &str) -> Option<SqlMatch> {
     if best.is_none() && text.contains('+') && !text.contains(char::is_whitespace) {
         best = detect_in_contexts(&text.replace('+', " "), &mut tokens);
     }
+    // `id=1 and 1=1` as one value: a query-string pair or a form body stored in a single
+    // field. The part after the name is a value of its own.
+    if best.is_none()
+        && let Some(value_at) = assigned_value_start(text)
+    {
+        best = detect_in_contexts(&text[value_at..], &mut tokens).map(|m| SqlMatch { at: m.at + value_at, ..m });
+    }
     best
+}
+
+/// Returns where the value starts in text of the form `name=value`, whose name is a
+/// parameter name (letters, digits, `_`, `-`, `.`, `[`, `]`).
+fn assigned_value_start(text: &str) -> Option<usize> {
+    let equals = memchr::memchr(b'=', text.as_bytes())?;
+    let name = &text.as_bytes()[..equals];
+    let is_name = !name.is_empty()
+        && name.len() <= 64
+        && name[0].is_ascii_alphabetic()
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']'));
+    (is_name && equals + 1 < text.len() && text.as_bytes()[equals + 1] != b'=').then_some(equals + 1)
 }
 
 fn detect_in_contexts(text: &str, tokens: &mut Vec<Token>) -> Option<SqlMatch> {
@@ -148,6 +167,9 @@ struct Predicate {
 #[derive(Debug, Clone, Copy, Default)]
 struct Signals {
     union_select: Option<usize>,
+    /// `UNION` with no `SELECT` after it: at the end, before a comment, or before a column
+    /// list (`-1 union`, `1 union 1,2,3`), as payloads that probe the filter write it.
+    union_dangling: Option<usize>,
     stacked: Option<usize>,
     /// Strongest condition seen: 2 for constants compared or calls, 1 for a comparison
     /// with one literal side, and where it starts.
@@ -288,10 +310,85 @@ fn is_catalog_name(name: &str) -> bool {
 fn analyze(text: &str, start: Start, tokens: &mut Vec<Token>) -> Option<SqlMatch> {
     tokens.clear();
     tokens.extend(Lexer::new(text, start).take(MAX_TOKENS));
-    match start {
+    let result = match start {
         Start::InString(_) => analyze_quoted(text, tokens),
         Start::Bare => analyze_bare(text, tokens),
+    };
+    result.or_else(|| attack_anywhere(text, tokens))
+}
+
+/// Signs that count anywhere in the value, also where the text around them is not valid
+/// SQL (T-SQL batches with labels, payloads built for another injection point):
+///
+/// - a call of a function that only attacks call (`BENCHMARK(`, `SLEEP(`, `EXTRACTVALUE(`,
+///   ...) with a literal, call or subquery as its first argument:
+///   `' if(benchmark(3000000,md5(1)),null,null))`;
+/// - `;` followed by a statement that declares or sets a variable, runs a procedure or
+///   dynamic SQL, or drops, creates, alters or truncates an object;
+/// - `EXEC(@variable)`, which runs the SQL text in a variable.
+fn attack_anywhere(text: &str, tokens: &[Token]) -> Option<SqlMatch> {
+    let kind_at = |i: usize| tokens.get(i).map(|t| t.kind);
+    for (index, token) in tokens.iter().enumerate() {
+        match token.kind {
+            Kind::Function if kind_at(index + 1) == Some(Kind::LParen) => {
+                let name = &text[token.start..token.end];
+                let argument = kind_at(index + 2);
+                if matches!(
+                    argument,
+                    Some(Kind::Number | Kind::String | Kind::Function | Kind::LParen | Kind::Select | Kind::Variable)
+                ) && is_attack_only_function(name)
+                {
+                    return found("sqli.function", Confidence::Medium, token.start);
+                }
+                if argument == Some(Kind::Variable)
+                    && (name.eq_ignore_ascii_case("exec") || name.eq_ignore_ascii_case("execute"))
+                {
+                    return found("sqli.stacked", Confidence::Medium, token.start);
+                }
+            }
+            Kind::Semicolon if kind_at(index + 1) == Some(Kind::Statement) => {
+                let statement = &tokens[index + 1];
+                let keyword = &text[statement.start..statement.end];
+                let runs_code =
+                    ["declare", "set", "exec", "execute", "drop", "create", "alter", "truncate", "shutdown"]
+                        .iter()
+                        .any(|k| k.eq_ignore_ascii_case(keyword));
+                if runs_code && statement_has_attack_shape(text, tokens, index + 1) {
+                    return found("sqli.stacked", Confidence::Medium, statement.start);
+                }
+            }
+            _ => {}
+        }
     }
+    None
+}
+
+/// Checks whether `name` is in the subset of [`is_attack_function`] that ordinary text and
+/// ordinary queries do not call: delays, error-based extraction, files, network, commands.
+fn is_attack_only_function(name: &str) -> bool {
+    const NAMES: &[&str] = &[
+        "sleep",
+        "benchmark",
+        "pg_sleep",
+        "pg_read_file",
+        "dbms_pipe.receive_message",
+        "dbms_lock.sleep",
+        "utl_inaddr.get_host_address",
+        "utl_http.request",
+        "extractvalue",
+        "updatexml",
+        "load_file",
+        "randomblob",
+        "name_const",
+        "xp_cmdshell",
+        "xp_dirtree",
+        "sys_exec",
+        "sys_eval",
+        "openrowset",
+    ];
+    let name = name.trim_matches(|c| c == '`' || c == '[' || c == ']');
+    let last = memchr::memrchr(b'.', name.as_bytes()).map_or(name, |dot| &name[dot + 1..]);
+    NAMES.iter().any(|n| n.eq_ignore_ascii_case(name) || n.eq_ignore_ascii_case(last))
 }
 
 fn found(rule_id: &'static str, confidence: Confidence, at: usize) -> Option<SqlMatch> {
@@ -316,8 +413,41 @@ fn analyze_quoted(text: &str, tokens: &[Token]) -> Option<SqlMatch> {
     if let Some((_, at)) = signals.condition {
         return found("sqli.tautology", Confidence::Medium, at);
     }
+    if tail[0].kind == Kind::Select
+        && let Some(at) = signals.select_from
+    {
+        return found("sqli.stacked", Confidence::Medium, at);
+    }
     if let Some(at) = signals.clause {
         return found("sqli.clause", Confidence::Medium, at);
+    }
+
+    // `A' LIKE 'B`, `aa'^0+0 = '0`, `x' = !!'0`, `aa'in (0)#`: the value closes the literal
+    // and continues with an operator. Every later token is valid SQL, and the value ends in
+    // a literal that the application's quote closes, or in a comment that cuts off the rest.
+    // Text that quotes a word (`SMALL "&" SIGN`, `"LIKE" STAMP`) has the same tokens. So the
+    // prefix must be one short word, and two tokens only count with a symbol as operator.
+    let prefix = text[..breakout].trim();
+    if signals.complete
+        && tail.len() >= 2
+        && prefix.len() <= 20
+        && !prefix.contains(char::is_whitespace)
+        && matches!(tail[0].kind, Kind::Compare | Kind::Arith | Kind::Logic | Kind::Not)
+        && let Some(last) = tail.last()
+    {
+        let closed_by_application = last.kind == Kind::String
+            && last.open
+            && text.as_bytes()[last.start] == quote
+            && (tail.len() >= 3
+                || (quote == b'\''
+                    && last.end - last.start <= 4
+                    && !text[tail[0].start..tail[0].end].bytes().any(|b| b.is_ascii_alphabetic())));
+        if closed_by_application || (signals.ends_in_comment && cuts_off_query(&text[last.start..last.end])) {
+            return found("sqli.tautology", Confidence::Medium, breakout);
+        }
+    }
+    if let Some(at) = signals.union_dangling {
+        return found("sqli.union", Confidence::Medium, at);
     }
 
     // The weaker signs below also occur in text that quotes words ("the "#2" pick",
@@ -328,7 +458,8 @@ fn analyze_quoted(text: &str, tokens: &[Token]) -> Option<SqlMatch> {
     }
 
     // `admin'--`, `x')#`: the literal is closed and the rest of the query commented out.
-    let after_parens = tail.iter().position(|t| t.kind != Kind::RParen).unwrap_or(tail.len());
+    let after_parens =
+        tail.iter().position(|t| !matches!(t.kind, Kind::RParen | Kind::Semicolon)).unwrap_or(tail.len());
     if let Some(comment) = tail.get(after_parens).filter(|t| t.kind == Kind::Comment)
         && cuts_off_query(&text[comment.start..comment.end])
     {
@@ -362,6 +493,7 @@ fn analyze_quoted(text: &str, tokens: &[Token]) -> Option<SqlMatch> {
 fn cuts_off_query(comment: &str) -> bool {
     let rest = comment.strip_prefix("--").or_else(|| comment.strip_prefix('#'));
     match rest {
+        Some(rest) if comment.starts_with('#') => !rest.starts_with(|c: char| c.is_alphanumeric()),
         Some(rest) => rest.is_empty() || rest.starts_with([' ', '\t', '-', '+', '\r']),
         None => comment.starts_with("/*"),
     }
@@ -381,15 +513,27 @@ fn analyze_bare(text: &str, tokens: &[Token]) -> Option<SqlMatch> {
             }
             // `(1) and (1)=(2) union select ...`: a parenthesized value, not a query.
             if first.kind == Kind::LParen {
-                return strong_signal(&walk(text, tokens, Expect::Operand));
+                let signals = walk(text, tokens, Expect::Operand);
+                return strong_signal(&signals).or_else(|| expression_signal(text, tokens, &signals));
             }
             None
         }
-        Kind::Logic | Kind::Union | Kind::Clause | Kind::RParen | Kind::Semicolon => {
+        Kind::Logic | Kind::Union | Kind::Clause | Kind::RParen | Kind::Semicolon | Kind::As | Kind::Comma => {
             let signals = walk(text, tokens, Expect::AfterOperand);
-            strong_signal(&signals)
+            if let Some(result) = strong_signal(&signals) {
+                return Some(result);
+            }
+            // `ORDER BY 3--`, `GROUP BY 1,2`: a column count probe as the whole value.
+            if first.kind == Kind::Clause
+                && signals.complete
+                && tokens.get(1).is_some_and(|t| t.kind == Kind::Number)
+                && is_probe_clause(&text[first.start..first.end])
+            {
+                return found("sqli.clause", Confidence::Medium, first.start);
+            }
+            None
         }
-        Kind::Number | Kind::Variable | Kind::Function | Kind::Arith | Kind::String => {
+        Kind::Number | Kind::Variable | Kind::Function | Kind::Arith | Kind::String | Kind::Not | Kind::Case => {
             let signals = walk(text, tokens, Expect::Operand);
             if let Some(result) = strong_signal(&signals) {
                 return Some(result);
@@ -397,7 +541,10 @@ fn analyze_bare(text: &str, tokens: &[Token]) -> Option<SqlMatch> {
             if let Some((_, at)) = signals.condition.filter(|(strength, _)| *strength >= 1) {
                 return found("sqli.tautology", Confidence::Medium, at);
             }
-            signals.clause.and_then(|at| found("sqli.clause", Confidence::Medium, at))
+            if let Some(at) = signals.clause {
+                return found("sqli.clause", Confidence::Medium, at);
+            }
+            expression_signal(text, tokens, &signals)
         }
         Kind::Word => {
             // A name first (`admin or 1=1`) is also how ordinary text starts, so only the
@@ -420,6 +567,57 @@ fn analyze_bare(text: &str, tokens: &[Token]) -> Option<SqlMatch> {
         }
         _ => None,
     }
+}
+
+/// `ORDER BY`, `GROUP BY`: the clauses that count columns by number.
+fn is_probe_clause(clause: &str) -> bool {
+    let clause = clause.as_bytes();
+    clause.len() > 5 && (clause[..5].eq_ignore_ascii_case(b"order") || clause[..5].eq_ignore_ascii_case(b"group"))
+}
+
+/// Weaker signs for a value that is an expression rather than a name: a query in
+/// parentheses, a dangling `UNION`, a whole `CASE ... END`, or an expression cut off by a
+/// comment (`1 or (1 or 1)--`, `( 'a' )  --`, `@version/*`).
+fn expression_signal(text: &str, tokens: &[Token], signals: &Signals) -> Option<SqlMatch> {
+    let first = tokens.first()?;
+    if let Some(at) = signals.union_dangling {
+        return found("sqli.union", Confidence::Medium, at);
+    }
+    if !signals.complete {
+        return None;
+    }
+
+    if let Some(at) = signals.select_from {
+        return found("sqli.statement", Confidence::Medium, at);
+    }
+    let last = tokens.last()?;
+    if first.kind == Kind::Case && last.kind == Kind::End {
+        return found("sqli.statement", Confidence::Medium, first.start);
+    }
+
+    // `456 + ASCII(SUBSTRING(passwd,1,1))-10`: a call whose argument is another call, as
+    // blind extraction reads a value one character at a time.
+    if first.kind != Kind::String
+        && let Some(pair) = tokens
+            .windows(3)
+            .find(|w| w[0].kind == Kind::Function && w[1].kind == Kind::LParen && w[2].kind == Kind::Function)
+    {
+        return found("sqli.function", Confidence::Medium, pair[0].start);
+    }
+
+    // Part numbers and lists end in dashes too (`1,1--`, `1611-ABC--`): the expression
+    // needs an operator beyond arithmetic, or a space before the comment.
+    let structured = tokens.iter().any(|t| {
+        matches!(
+            t.kind,
+            Kind::LParen | Kind::Logic | Kind::Compare | Kind::Select | Kind::Variable | Kind::Function | Kind::Not
+        )
+    });
+    let spaced = text[..last.start].ends_with(char::is_whitespace);
+    if signals.ends_in_comment && (structured || spaced) && cuts_off_query(&text[last.start..last.end]) {
+        return found("sqli.comment_truncation", Confidence::Medium, last.start);
+    }
+    None
 }
 
 fn strong_signal(signals: &Signals) -> Option<SqlMatch> {
@@ -522,7 +720,7 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                     let op = token_text(&token);
                     if op == "*" && matches!(prev_kind, Some(Kind::Select | Kind::LParen | Kind::Comma)) {
                         Some(Expect::AfterOperand)
-                    } else if matches!(op, "-" | "+" | "~") {
+                    } else if matches!(op, "-" | "+" | "~") || op.eq_ignore_ascii_case("binary") {
                         Some(Expect::Operand)
                     } else {
                         None
@@ -598,6 +796,8 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                     signals.stacked.get_or_insert(token.start);
                     Some(Expect::StatementBody)
                 }
+                // `x' select ... from ...`: a query right after the value.
+                Kind::Select if previous.is_none() => Some(Expect::Operand),
                 // ... and a parenthesized query can start the next statement:
                 // `1 (SELECT CASE WHEN ...)`.
                 Kind::LParen if tokens.get(index + 1).is_some_and(|t| t.kind == Kind::Select) => {
@@ -622,6 +822,14 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                     signals.union_select.get_or_insert(previous.map(|p| p.start).unwrap_or(token.start));
                     Some(Expect::Operand)
                 }
+                Kind::Number if prev_kind == Some(Kind::Union) => {
+                    signals.union_dangling.get_or_insert(previous.map(|p| p.start).unwrap_or(token.start));
+                    Some(Expect::AfterOperand)
+                }
+                Kind::Statement if prev_kind == Some(Kind::Union) => {
+                    signals.union_dangling.get_or_insert(previous.map(|p| p.start).unwrap_or(token.start));
+                    Some(Expect::StatementBody)
+                }
                 Kind::LParen => {
                     depth += 1;
                     Some(Expect::UnionTarget)
@@ -633,7 +841,17 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 _ => None,
             },
             Expect::NegatedCompare => match token.kind {
-                Kind::Compare => Some(Expect::Operand),
+                // `1 NOT LIKE 0`: the comparison is between the operands around `NOT LIKE`.
+                Kind::Compare => {
+                    note_comparison(tokens, index, &mut predicate);
+                    if let Some(left) = index.checked_sub(2).and_then(|i| tokens.get(i))
+                        && matches!(left.kind, Kind::Number | Kind::String | Kind::RParen)
+                        && tokens.get(index + 1).is_some_and(|t| matches!(t.kind, Kind::Number | Kind::String))
+                    {
+                        predicate.compares_constants = true;
+                    }
+                    Some(Expect::Operand)
+                }
                 _ => None,
             },
             Expect::StatementStart => match token.kind {
@@ -663,6 +881,17 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                     }
                 }
                 Kind::End => Some(Expect::StatementBody),
+                // A procedural `IF cond stmt` or `WHILE cond stmt` after `;`.
+                Kind::Word
+                    if prev_kind == Some(Kind::Semicolon)
+                        && ["if", "while"].iter().any(|w| token_text(&token).eq_ignore_ascii_case(w))
+                        && tokens.get(index + 1).is_some_and(|t| {
+                            matches!(t.kind, Kind::Not | Kind::LParen | Kind::Number | Kind::Function | Kind::Variable)
+                        }) =>
+                {
+                    signals.stacked.get_or_insert(token.start);
+                    Some(Expect::StatementBody)
+                }
                 _ => None,
             },
             Expect::StatementBody => match token.kind {
@@ -707,6 +936,11 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
     if predicate.active {
         finish_predicate(&mut predicate, &mut signals, true);
     }
+    if expect == Expect::UnionTarget
+        && let Some(union) = previous.filter(|p| p.kind == Kind::Union)
+    {
+        signals.union_dangling.get_or_insert(union.start);
+    }
     signals.complete = signals.ends_in_comment
         || matches!(expect, Expect::AfterOperand | Expect::StatementStart | Expect::StatementBody);
     if let Some((at, _)) = clause_candidate
@@ -746,7 +980,8 @@ fn note_comparison(tokens: &[Token], index: usize, predicate: &mut Predicate) {
         t.is_some_and(|t| matches!(t.kind, Kind::Number | Kind::String | Kind::RParen | Kind::Function | Kind::LParen))
     };
     let left = index.checked_sub(1).and_then(|i| tokens.get(i));
-    let right = tokens.get(index + 1);
+    // `IS NOT NULL`, `= !!'0'`: the operand after any `NOT`s.
+    let right = tokens[index + 1..].iter().find(|t| t.kind != Kind::Not);
     let right_value = is_value(right) || right.is_some_and(|t| t.kind == Kind::Arith);
     if is_value(left) || right_value {
         predicate.compares_value = true;
@@ -786,7 +1021,16 @@ fn statement_has_attack_shape(text: &str, tokens: &[Token], index: usize) -> boo
     let next = tokens.get(index + 1);
     let next_text = next.map(|t| text[t.start..t.end].to_ascii_lowercase()).unwrap_or_default();
     let next_kind = next.map(|t| t.kind);
+    let after_next = tokens.get(index + 2).map(|t| t.kind);
     match keyword.as_str() {
+        // `DROP users --`: a name and nothing after it.
+        "drop"
+            if next_kind == Some(Kind::Word) && matches!(after_next, None | Some(Kind::Comment | Kind::Semicolon)) =>
+        {
+            true
+        }
+        "begin" => matches!(next_kind, Some(Kind::Statement | Kind::Select)),
+        "load" => matches!(next_text.as_str(), "data" | "xml"),
         "drop" | "create" | "alter" | "truncate" => matches!(
             next_text.as_str(),
             "table"

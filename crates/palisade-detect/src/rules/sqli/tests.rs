@@ -115,3 +115,105 @@ fn hostile_input_is_bounded() {
     let comments = "/*".repeat(50_000);
     let _ = detect(&comments);
 }
+
+/// Shapes recognised beyond the valid-prefix walk, each with inputs that must trigger it.
+#[test]
+fn sqli_extended_shapes() {
+    let cases = [
+        // An expression in parentheses or with operators, cut off by a comment.
+        (" ( 1 OR 1 )  --", "sqli.comment_truncation"),
+        (" ( (SELECT BINARY COS ( 'b')) )  --", "sqli.comment_truncation"),
+        ("1 OR (1 OR 1)--", "sqli.comment_truncation"),
+        ("@version /*", "sqli.comment_truncation"),
+        ("1 --", "sqli.comment_truncation"),
+        // `BINARY` as a unary operator.
+        (" ( BINARY BINARY ( 1) )  --", "sqli.comment_truncation"),
+        // Column count probes as the whole value.
+        (" ORDER BY 3-- ", "sqli.clause"),
+        (" GROUP BY 1 ", "sqli.clause"),
+        // A dangling `UNION`.
+        ("-1 union", "sqli.union"),
+        ("1/1/**/union#--", "sqli.union"),
+        ("-6374 union 1,2,3,4,5-- ", "sqli.union"),
+        // Locking suffixes before `UNION SELECT`.
+        ("1 for update union select 1", "sqli.union"),
+        ("-1 LOCK IN SHARE MODE UNION SELECT table_name from information_schema.tables", "sqli.union"),
+        // MySQL's `\N` for NULL.
+        ("1001-\\N union select 1,2,3,4 from credit_cards", "sqli.union"),
+        // A whole CASE expression.
+        ("case 1 when 2 then 2 end", "sqli.statement"),
+        // Literal continued by operators and closed by the application's quote.
+        ("A '=' B", "sqli.tautology"),
+        ("aa'^0+0 = '0", "sqli.tautology"),
+        ("abc' = !!'0", "sqli.tautology"),
+        ("aa'in (0)#(", "sqli.tautology"),
+        ("aa' LIKE 0 -- -a", "sqli.tautology"),
+        // Negated comparisons of constants.
+        ("1 AND 1 NOT LIKE 0", "sqli.tautology"),
+        ("1 || user_id is not null", "sqli.tautology"),
+        // Attack-only functions anywhere.
+        ("' if(benchmark(3000000,MD5(1)),NULL,NULL)) --", "sqli.function"),
+        ("\" if(benchmark(3000000,MD5(1)),NULL,NULL),NULL) #", "sqli.function"),
+        // Nested calls in an arithmetic value.
+        ("456 + ASCII(substring(passwd,1,1))-10", "sqli.function"),
+        // Statements after `;` anywhere, and dynamic SQL.
+        ("'goto label; label: declare @s varchar(8000);set @s = cast(0x65 as varchar(max));exec(@s)--", "sqli.stacked"),
+        ("0x77616974666F72 exec(@s)", "sqli.stacked"),
+        ("'; if not(select system_user) <> 'sa' waitfor delay '0:0:2' --", "sqli.stacked"),
+        ("1; BEGIN DECLARE @xy varchar(8000)", "sqli.stacked"),
+        ("10;DROP members --", "sqli.stacked"),
+        ("1;load data infile \"foo\"", "sqli.stacked"),
+        // A value that starts after a comma or `AS`.
+        (",NULL,NULL) waitfor delay '0:0:20' --", "sqli.stacked"),
+        (" AS INJECTX WHERE 1=1 AND 1=1--", "sqli.tautology"),
+        // A query right after the closed literal.
+        ("' select * from information_schema.tables--", "sqli.function"),
+        ("' select name from syscolumns where id = 1--", "sqli.function"),
+        ("'); --", "sqli.comment_truncation"),
+        // A `name=value` pair as one value.
+        ("pay=AND 2771=1709)", "sqli.tautology"),
+    ];
+    for (input, rule) in cases {
+        assert_eq!(rule_of(input), Some(rule), "input {input:?}, fingerprint {}", fingerprint(input, None));
+    }
+}
+
+/// Near misses of the shapes in `sqli_extended_shapes`.
+#[test]
+fn sqli_extended_near_misses() {
+    let benign = [
+        // Part numbers, lists and dates that end in dashes.
+        "1,1--",
+        "1611-IioXXIG1ti8rspL2vbXFy--",
+        "2010-01-01--",
+        // Words in quotes, and quoted symbols.
+        "SMALL \"&\" SIGN",
+        "\"LIKE\" STAMP",
+        "\"*\"",
+        "'-\"8",
+        "MISTERGLAS.DK'*'''''''''''",
+        "/SEARCH?SEARCH_SUBMIT=&Q=36\"+X+48+\"+FRAME&VIEW_TYPE=GALLERY",
+        // Ordinary words that are also keywords.
+        "case closed",
+        "credit union",
+        "order by date",
+        "for update only",
+        "lock in share",
+        "binary search tree",
+        "not bad at all",
+        "while you wait",
+        // Function names in prose, without a call shape.
+        "sleep well",
+        "how to sleep()",
+        "a benchmark (draft)",
+        // A pair whose value is ordinary.
+        "q=shoes and socks",
+        "a=b",
+        "x=",
+        "Hello; if you can, come",
+        "Cook it; set the table",
+    ];
+    for input in benign {
+        assert_eq!(detect(input), None, "input {input:?}, fingerprint {}", fingerprint(input, None));
+    }
+}
