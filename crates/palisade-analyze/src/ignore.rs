@@ -402,6 +402,7 @@ mod tests {
         assert_eq!(Part::of_location("query id"), Some((Part::Query, "id")));
         assert_eq!(Part::of_location("header user-agent"), Some((Part::RequestHeader, "user-agent")));
         assert_eq!(Part::of_location("body items[].name"), Some((Part::RequestBody, "items[].name")));
+        assert_eq!(Part::of_location("graphql query"), Some((Part::RequestBody, "query")));
         assert_eq!(Part::of_location("path"), Some((Part::Path, "")));
         assert_eq!(Part::of_location("behaviour"), None);
     }

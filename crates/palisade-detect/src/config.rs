@@ -73,7 +73,7 @@ impl Default for DetectLimits {
 /// An invalid detection setting.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ConfigError {
-    #[error("unknown rule id {0:?} in detection.disabled_rules: see the rule table of palisade-detect")]
+    #[error("unknown rule id {0:?} in detection.disabled_rules: `palisade config rules` lists the rule ids")]
     UnknownRule(String),
     #[error("invalid detection.limits.{name} of 0: expected at least 1")]
     ZeroLimit { name: &'static str },

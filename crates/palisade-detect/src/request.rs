@@ -374,14 +374,10 @@ fn graphql_request(bytes: &[u8]) -> Option<(String, Option<String>)> {
 }
 
 fn inspect_graphql_document(walk: &mut Walk<'_>, document: &str) {
-    // The document itself is read for introspection only; its string literals are the
-    // values that carry payloads.
-    if !walk.visit_with(
-        LocationSection::Graphql,
-        "document",
-        document,
-        ClassSet::of(&[AttackClass::GraphqlIntrospection]),
-    ) {
+    // The document itself is read for introspection only, because its string literals are
+    // the values that carry payloads. It is named `query`, the field clients send it in.
+    if !walk.visit_with(LocationSection::Graphql, "query", document, ClassSet::of(&[AttackClass::GraphqlIntrospection]))
+    {
         return;
     }
     let max_literals = walk.detector.config.limits.max_locations;

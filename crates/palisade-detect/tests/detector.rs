@@ -279,11 +279,11 @@ fn every_request_location_is_inspected() {
                 &[("Content-Type", "application/json")],
                 br#"{"query":"query IntrospectionQuery { __schema { types { name } } }"}"#,
             ),
-            (GraphqlIntrospection, Graphql, "document"),
+            (GraphqlIntrospection, Graphql, "query"),
         ),
         (
             trace("GET", "/graphql", &[("query", "{__type(name: \"User\") { fields { name } }}")], &[], b""),
-            (GraphqlIntrospection, Graphql, "document"),
+            (GraphqlIntrospection, Graphql, "query"),
         ),
     ];
     let detector = detector();

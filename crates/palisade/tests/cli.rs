@@ -396,6 +396,24 @@ fn default_configuration_reads_back_and_bad_file_names_the_line() {
 }
 
 #[test]
+fn config_rules_lists_detection_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = palisade(dir.path(), &["config", "rules", "--format", "json"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&stdout(&output)).unwrap();
+    let introspection = rules.iter().find(|rule| rule["id"] == "graphql.introspection");
+    assert_eq!(introspection.map(|rule| &rule["class"]), Some(&serde_json::json!("graphql_introspection")));
+    assert!(rules.iter().any(|rule| rule["id"] == "sqli.union" && rule["class"] == "sqli"));
+
+    let bad = dir.path().join("bad-rule.yaml");
+    std::fs::write(&bad, "version: 1\ndetection:\n  disabled_rules: [no.such_rule]\n").unwrap();
+    let output = palisade(dir.path(), &["config", "check", bad.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("no.such_rule") && message.contains("palisade config rules"), "{message}");
+}
+
+#[test]
 fn rules_add_list_remove() {
     let dir = tempfile::tempdir().unwrap();
     let added = palisade(

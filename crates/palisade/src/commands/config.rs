@@ -5,8 +5,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use palisade_server::Config;
+use serde::Serialize;
 
 use crate::EXIT_OK;
+use crate::cli::OutputFormat;
+use crate::output::{print_json, table};
 
 #[derive(Debug, Args)]
 pub struct ConfigArgs {
@@ -22,6 +25,20 @@ pub enum ConfigCommand {
     /// Check a configuration file (YAML syntax, unknown keys, regular expressions,
     /// detection rules, data classes, policies) without starting anything.
     Check(CheckArgs),
+    /// List the signature detection rules: the ids that `detection.disabled_rules` and
+    /// findings use, with their attack class and what each rule matches.
+    Rules {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+}
+
+/// One detection rule as `palisade config rules --format json` prints it.
+#[derive(Serialize)]
+struct RuleDto {
+    id: &'static str,
+    class: &'static str,
+    summary: &'static str,
 }
 
 #[derive(Debug, Args)]
@@ -42,6 +59,22 @@ pub fn run(args: &ConfigArgs) -> Result<u8> {
         ConfigCommand::Check(check) => {
             Config::load(&check.file)?;
             println!("{}: valid", check.file.display());
+        }
+        ConfigCommand::Rules { format } => {
+            let rules: Vec<RuleDto> = palisade_detect::RULES
+                .iter()
+                .map(|rule| RuleDto { id: rule.id, class: rule.class.as_str(), summary: rule.summary })
+                .collect();
+            match format {
+                OutputFormat::Json => print_json(&rules)?,
+                OutputFormat::Table => {
+                    let mut out = table(&["RULE", "CLASS", "MATCHES"]);
+                    for rule in &rules {
+                        out.add_row(vec![rule.id, rule.class, rule.summary]);
+                    }
+                    println!("{out}");
+                }
+            }
         }
     }
     Ok(EXIT_OK)
