@@ -410,7 +410,8 @@ fn config_rules_lists_detection_rules() {
     let output = palisade(dir.path(), &["config", "check", bad.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
-    assert!(message.contains("no.such_rule") && message.contains("palisade config rules"), "{message}");
+    assert!(message.contains("no.such_rule"), "{message}");
+    assert!(message.contains("palisade config rules"), "{message}");
 }
 
 #[test]

@@ -23,6 +23,7 @@
 
 use crate::finding::{Confidence, LocationSection};
 use crate::normalize::is_crlf_lookalike;
+use crate::rules::xss::starts_with_ignore_case;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CrlfMatch {
@@ -242,14 +243,14 @@ fn starts_mail_command(line: &str) -> bool {
 /// True for an HTTP status line or request line.
 fn starts_message(line: &str) -> bool {
     let line = line.trim_start();
-    if starts_with_ignore_case(line, "HTTP/1.") || starts_with_ignore_case(line, "HTTP/2") {
+    if starts_with_ignore_case(line.as_bytes(), b"HTTP/1.") || starts_with_ignore_case(line.as_bytes(), b"HTTP/2") {
         return true;
     }
     let mut words = line.split_whitespace();
     let method = words.next().unwrap_or("");
     let target = words.next().unwrap_or("");
     let version = words.next().unwrap_or("");
-    is_method(method) && !target.is_empty() && starts_with_ignore_case(version, "HTTP/")
+    is_method(method) && !target.is_empty() && starts_with_ignore_case(version.as_bytes(), b"HTTP/")
 }
 
 /// HTTP methods that start a request line.
@@ -265,10 +266,6 @@ fn starts_with_method(text: &str) -> bool {
     let head = &text.as_bytes()[..text.len().min(8)];
     let Some(end) = head.iter().position(u8::is_ascii_whitespace) else { return false };
     METHODS.iter().any(|method| head[..end].eq_ignore_ascii_case(method.as_bytes()))
-}
-
-fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
-    text.as_bytes().get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! `__typename` is not introspection of the schema (clients such as Apollo add it to every
 //! selection) and does not count.
 
+use crate::rules::xss::starts_with_ignore_case;
+
 /// Returns the byte offset of the introspection field in `text`, if any.
 ///
 /// The field must start a name (after the start, white space or one of `{ , ( " '`) and be
@@ -34,10 +36,6 @@ pub fn introspection(text: &str) -> Option<usize> {
         }
     }
     None
-}
-
-fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
-    bytes.get(..prefix.len()).is_some_and(|head| head.eq_ignore_ascii_case(prefix))
 }
 
 #[cfg(test)]

@@ -7,10 +7,12 @@
 //!   URL (medium), and an `xsi:schemaLocation` or `xsi:noNamespaceSchemaLocation` URL (low),
 //!   because validating parsers fetch schemas as they fetch a DTD.
 //! - `xxe.entity_declaration`: a document type whose internal subset declares entities,
-//!   as entity expansion attacks ("billion laughs") do (medium confidence). Also a
-//!   reference to an entity that XML does not predefine (`&systemEntity;`) in markup without
-//!   a document type (low), which probes whether the parser expands entities. Values are
-//!   decoded before matching, so HTML references such as `&nbsp;` are gone by then.
+//!   as entity expansion attacks ("billion laughs") do (medium confidence).
+//! - `xxe.entity_reference`: a reference to an entity that XML does not predefine, in
+//!   markup without a document type (`<text>&systemEntity;</text>`) or as the whole value
+//!   (`&xxe;`, `%remote;`), at low confidence. It probes whether the parser expands
+//!   entities. Values are decoded before matching, so HTML references such as `&nbsp;`
+//!   are gone by then.
 //! - `xxe.xinclude`: an XInclude element or namespace.
 
 use regex::bytes::Regex;

@@ -21,10 +21,10 @@
 //!   `<?echo ...?>`) and `<%...%>` templates are left to the code and template rules.
 //! - `setTimeout(` or `setInterval(` with any argument: low confidence, `xss.script_call`.
 //!
-//! This module also has helpers for `xss::check_tag`. They find a URL scheme split by
-//! whitespace across an unquoted attribute value (`src=java scrip t:`), a tag name padded
-//! with other bytes (`<noscript#`), links to obfuscated IP hosts, images that call a server
-//! script, and `url(` of an SVG document in CSS.
+//! This module also contains helpers for `xss::check_tag`. One finds a URL scheme split by
+//! whitespace across an unquoted attribute value (`src=java scrip t:`). Others find a tag
+//! name padded with other bytes (`<noscript#`), links to obfuscated IP hosts, images that
+//! call a server script, and `url(` of an SVG document in CSS.
 
 use super::{
     Attribute, DANGEROUS_TAGS, URL_ATTRIBUTES, XssMatch, document_tag, find_ignore_case, is_space, memchr, sink_call,
