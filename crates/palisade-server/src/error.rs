@@ -27,6 +27,10 @@ pub enum ApiError {
     Forbidden { role: String, action: &'static str },
     #[error("{0}")]
     BadRequest(String),
+    /// A request body that is not JSON of the expected shape, with axum's status for it:
+    /// 400 for bad syntax, 415 without a JSON content type, 422 for wrong fields or values.
+    #[error("invalid request body: {message}")]
+    InvalidBody { status: StatusCode, message: String },
     #[error("{0} not found")]
     NotFound(String),
     #[error(
@@ -49,6 +53,7 @@ impl ApiError {
             ApiError::Forbidden { .. } | ApiError::CsrfMismatch => StatusCode::FORBIDDEN,
             ApiError::TooManyLogins => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::InvalidBody { status, .. } => *status,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::QueueFull { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -66,10 +71,30 @@ impl ApiError {
             ApiError::CsrfMismatch => "csrf_mismatch",
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::BadRequest(_) => "bad_request",
+            ApiError::InvalidBody { .. } => "invalid_body",
             ApiError::NotFound(_) => "not_found",
             ApiError::QueueFull { .. } => "queue_full",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+/// A JSON request body. Unlike axum's `Json`, a body that is not valid JSON or does not
+/// fit the expected shape is rejected with the API's JSON error body (`invalid_body`).
+pub struct ApiJson<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    Json<T>: axum::extract::FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::InvalidBody { status: rejection.status(), message: rejection.body_text() }),
         }
     }
 }

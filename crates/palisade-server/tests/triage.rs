@@ -68,6 +68,9 @@ async fn classes_alerts_and_roles() {
     assert_eq!(changed["status"], "resolved");
     let bad = patch(analyst.clone(), json!({"status": "done"}).to_string()).await.unwrap();
     assert_eq!(bad.status(), 422);
+    let error: Value = bad.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "invalid_body");
+    assert!(error["error"]["message"].as_str().unwrap().contains("unknown variant `done`"), "{error}");
 
     let mark = json!({"section": "response.body", "path": "card", "class": card["class"]}).to_string();
     let response = server

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blocking;
 use crate::auth::{self, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiJson};
 use crate::metrics::Metrics;
 use crate::server::AppState;
 
@@ -46,7 +46,7 @@ pub async fn login(
     State(state): State<AppState>,
     extensions: Extensions,
     headers: HeaderMap,
-    Json(login): Json<Login>,
+    ApiJson(login): ApiJson<Login>,
 ) -> Result<Response, ApiError> {
     let signed_in = sign_in(&state, &client_key(&extensions), auth::is_https(&headers), login).await?;
     with_cookie(Json(signed_in.session), &signed_in.cookie)
@@ -211,7 +211,7 @@ pub struct CreatedUser {
 pub async fn create_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Json(new): Json<NewUser>,
+    ApiJson(new): ApiJson<NewUser>,
 ) -> Result<(axum::http::StatusCode, Json<CreatedUser>), ApiError> {
     let (password, generated) = match new.password {
         Some(password) => (password, false),
@@ -244,7 +244,7 @@ pub async fn update_user(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
-    Json(change): Json<UserChange>,
+    ApiJson(change): ApiJson<UserChange>,
 ) -> Result<Json<UserDto>, ApiError> {
     if let Some(password) = &change.password {
         check_password(&state, password)?;
@@ -348,7 +348,7 @@ pub struct CreatedKey {
 pub async fn create_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Json(new): Json<NewKey>,
+    ApiJson(new): ApiJson<NewKey>,
 ) -> Result<(axum::http::StatusCode, Json<CreatedKey>), ApiError> {
     if new.name.trim().is_empty() {
         return Err(ApiError::BadRequest("a key needs a name".into()));

@@ -20,7 +20,7 @@ use palisade_store::{ActorFilter, AlertFilter, EndpointFilter, EndpointSort, Fin
 use serde::Deserialize;
 
 use crate::auth::{self, Caller};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiJson};
 use crate::metrics::Metrics;
 use crate::server::AppState;
 use dto::{
@@ -291,7 +291,7 @@ pub struct AlertUpdate {
 pub async fn update_alert(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    Json(update): Json<AlertUpdate>,
+    ApiJson(update): ApiJson<AlertUpdate>,
 ) -> Result<Json<AlertDto>, ApiError> {
     let store = state.store.clone();
     match blocking(move || store.set_alert_status(id, update.status)).await?? {
@@ -323,7 +323,7 @@ pub async fn mark_false_positive(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    Json(mark): Json<FalsePositiveMark>,
+    ApiJson(mark): ApiJson<FalsePositiveMark>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Some(section) = Section::parse(&mark.section) else {
         return Err(ApiError::BadRequest(format!(

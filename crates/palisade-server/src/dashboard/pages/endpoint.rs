@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::{Extension, Form, Json};
+use axum::{Extension, Form};
 use maud::{Markup, html};
 use palisade_core::DataField;
 use palisade_core::access::Role;
@@ -23,6 +23,7 @@ use super::{NoticeQuery, alerts, notice};
 use crate::api::dto::{AuthenticationDto, ParameterDto, SampleDto};
 use crate::api::{self, FalsePositiveMark, blocking};
 use crate::auth::Caller;
+use crate::error::ApiJson;
 use crate::server::AppState;
 
 /// Redacted samples shown on the page.
@@ -388,7 +389,7 @@ pub async fn mark_false_positive(
         class: form.class,
         false_positive: form.false_positive,
     };
-    let _updated = api::mark_false_positive(State(state), Extension(caller), Path(id.clone()), Json(mark)).await?;
+    let _updated = api::mark_false_positive(State(state), Extension(caller), Path(id.clone()), ApiJson(mark)).await?;
     let notice = if marked { "marked" } else { "unmarked" };
     Ok(see_other(&format!("/endpoints/{id}?notice={notice}#fields")))
 }

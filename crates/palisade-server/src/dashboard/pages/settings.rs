@@ -17,7 +17,7 @@ use crate::api::access::{self, NewKey, NewUser, UserChange};
 use crate::api::blocking;
 use crate::auth::Caller;
 use crate::config::Config;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiJson};
 use crate::server::AppState;
 
 const ROLES: &[Role] = &[Role::Viewer, Role::Analyst, Role::Admin, Role::Ingest];
@@ -401,7 +401,7 @@ pub async fn create_key(
 ) -> Result<Response, PageError> {
     check_form(&caller, &form.csrf_token, Role::Admin, "manage keys")?;
     let new = NewKey { name: form.name, role: form.role };
-    let created = match access::create_key(State(state.clone()), Extension(caller.clone()), Json(new)).await {
+    let created = match access::create_key(State(state.clone()), Extension(caller.clone()), ApiJson(new)).await {
         Ok((_, Json(created))) => created,
         Err(ApiError::BadRequest(message)) => return rejected(&state, &caller, Rejected::Key, message).await,
         Err(other) => return Err(other.into()),
@@ -451,7 +451,7 @@ pub async fn create_user(
         role: form.role,
         password: non_empty(&form.password).map(str::to_string),
     };
-    let created = match access::create_user(State(state.clone()), Extension(caller.clone()), Json(new)).await {
+    let created = match access::create_user(State(state.clone()), Extension(caller.clone()), ApiJson(new)).await {
         Ok((_, Json(created))) => created,
         Err(ApiError::BadRequest(message)) => return rejected(&state, &caller, Rejected::User, message).await,
         Err(other) => return Err(other.into()),
@@ -489,7 +489,7 @@ pub async fn set_role(
 ) -> Result<Response, PageError> {
     check_form(&caller, &form.csrf_token, Role::Admin, "manage users")?;
     let change = UserChange { role: Some(form.role), password: None };
-    let _updated = access::update_user(State(state), Extension(caller), Path(name), Json(change)).await?;
+    let _updated = access::update_user(State(state), Extension(caller), Path(name), ApiJson(change)).await?;
     Ok(see_other("/settings?notice=role-changed#users"))
 }
 
