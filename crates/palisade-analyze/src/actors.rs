@@ -2,6 +2,7 @@
 //! in that order of preference.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD_INDIFFERENT;
@@ -37,6 +38,9 @@ pub struct ActorResolver {
     trusted: Vec<IpNet>,
     /// Key of the hashes that stand for API keys and session ids.
     hash_key: Vec<u8>,
+    /// The HMAC with `hash_key` already absorbed, set up on first use, so each hash only
+    /// adds the credential.
+    keyed_mac: OnceLock<Hmac<Sha256>>,
 }
 
 impl ActorResolver {
@@ -55,19 +59,24 @@ impl ActorResolver {
                 })?;
             trusted.push(net);
         }
-        Ok(Self { trusted, hash_key })
+        Ok(Self { trusted, hash_key, keyed_mac: OnceLock::new() })
     }
 
     /// Returns the actor of `trace`.
     pub fn resolve(&self, trace: &Trace) -> ActorRef {
+        self.resolve_with(trace, &mut ActorMemo::default())
+    }
+
+    /// Like [`resolve`](Self::resolve), looking credentials up in `memo` first.
+    pub fn resolve_with(&self, trace: &Trace, memo: &mut ActorMemo) -> ActorRef {
         let ip = self.client_ip(trace);
         let request = &trace.request;
         let (kind, value) = if let Some(key) = api_key(request) {
-            (ActorKind::ApiKey, self.keyed_hash(key))
-        } else if let Some(subject) = jwt_subject(request) {
+            (ActorKind::ApiKey, memo.keyed_hash(self, key))
+        } else if let Some(subject) = memo.jwt_subject(request) {
             (ActorKind::User, subject)
         } else if let Some(session) = session_cookie(request) {
-            (ActorKind::Session, self.keyed_hash(session))
+            (ActorKind::Session, memo.keyed_hash(self, session))
         } else {
             (ActorKind::Ip, ip.clone().unwrap_or_else(|| "unknown".to_string()))
         };
@@ -102,10 +111,57 @@ impl ActorResolver {
     }
 
     fn keyed_hash(&self, credential: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hash_key).expect("HMAC accepts keys of any length");
+        let keyed = self
+            .keyed_mac
+            .get_or_init(|| Hmac::<Sha256>::new_from_slice(&self.hash_key).expect("HMAC accepts keys of any length"));
+        let mut mac = keyed.clone();
         mac.update(credential.as_bytes());
         let digest = mac.finalize().into_bytes();
-        hex::encode(digest)[..HASH_HEX_DIGITS].to_string()
+        hex::encode(&digest[..HASH_HEX_DIGITS / 2])
+    }
+}
+
+/// Maximum number of credentials each map of [`ActorMemo`] remembers. Past it the map
+/// starts over.
+const MAX_REMEMBERED_CREDENTIALS: usize = 1024;
+
+/// Memo of what [`ActorResolver`] derives from credentials, which clients send again with
+/// every request: the keyed hashes of API keys and session ids, and the subjects of JWTs.
+/// Hashing and decoding cost far more than a lookup. A memo must only be used with one
+/// resolver, because the hashes depend on its key.
+#[derive(Debug, Default)]
+pub struct ActorMemo {
+    hashes: hashbrown::HashMap<Box<str>, String>,
+    subjects: hashbrown::HashMap<Box<str>, Option<String>>,
+}
+
+impl ActorMemo {
+    fn keyed_hash(&mut self, resolver: &ActorResolver, credential: &str) -> String {
+        if let Some(hash) = self.hashes.get(credential) {
+            return hash.clone();
+        }
+        let hash = resolver.keyed_hash(credential);
+        if self.hashes.len() >= MAX_REMEMBERED_CREDENTIALS {
+            self.hashes.clear();
+        }
+        self.hashes.insert(credential.into(), hash.clone());
+        hash
+    }
+
+    fn jwt_subject(&mut self, request: &Request) -> Option<String> {
+        let token = jwt_token(request)?;
+        if let Some(subject) = self.subjects.get(token) {
+            return subject.clone();
+        }
+        // Tokens whose payload is no JSON are not remembered. Most of them fail within
+        // their first bytes, so deciding again costs less than remembering them.
+        let claims = token_claims(token)?;
+        let subject = claims_subject(&claims);
+        if self.subjects.len() >= MAX_REMEMBERED_CREDENTIALS {
+            self.subjects.clear();
+        }
+        self.subjects.insert(token.into(), subject.clone());
+        subject
     }
 }
 
@@ -126,19 +182,32 @@ fn api_key(request: &Request) -> Option<&str> {
         .map(|p| p.value.as_str())
 }
 
-/// The `sub` claim of a JWT bearer token or JWT cookie, decoded without verifying the
-/// signature. The token itself is not kept.
-fn jwt_subject(request: &Request) -> Option<String> {
+/// Returns the JWT bearer token, or else the first JWT cookie.
+fn jwt_token(request: &Request) -> Option<&str> {
     let bearer = header_value(&request.headers, "authorization")
         .and_then(|value| value.split_once(' ').map(|(_, token)| token.trim()))
         .filter(|token| is_jwt(token));
-    let cookie = header_value(&request.headers, "cookie").and_then(|cookies| {
-        cookies.split(';').filter_map(|pair| pair.split_once('=')).map(|(_, value)| value.trim()).find(|v| is_jwt(v))
-    });
-    let token = bearer.or(cookie)?;
+    bearer.or_else(|| {
+        header_value(&request.headers, "cookie").and_then(|cookies| {
+            cookies
+                .split(';')
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(_, value)| value.trim())
+                .find(|v| is_jwt(v))
+        })
+    })
+}
+
+/// Decodes the claims of a JWT, its payload parsed as JSON, without verifying the
+/// signature.
+fn token_claims(token: &str) -> Option<serde_json::Value> {
     let payload = token.split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD_INDIFFERENT.decode(payload).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// Returns the `sub` claim, without control characters and cut at [`MAX_SUBJECT_CHARS`].
+fn claims_subject(claims: &serde_json::Value) -> Option<String> {
     let subject = match claims.get("sub")? {
         serde_json::Value::String(text) => text.clone(),
         serde_json::Value::Number(number) => number.to_string(),
@@ -233,6 +302,35 @@ mod tests {
 
         let bearer = format!("Bearer {ALICE}");
         assert_eq!(resolver.resolve(&trace("10.0.0.1", &[("Authorization", &bearer)], &[])).id, "user:alice");
+    }
+
+    #[test]
+    fn keyed_hash_is_hmac_prefix() {
+        let resolver = resolver(&[]);
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
+        mac.update(b"very-secret-key");
+        let expected = hex::encode(mac.finalize().into_bytes())[..HASH_HEX_DIGITS].to_string();
+        assert_eq!(resolver.keyed_hash("very-secret-key"), expected);
+        assert_eq!(resolver.keyed_hash("very-secret-key"), expected, "the keyed MAC is reused unchanged");
+    }
+
+    #[test]
+    fn memo_resolves_as_without() {
+        let resolver = resolver(&[]);
+        let bearer = format!("Bearer {ALICE}");
+        let garbage = "Bearer eyJhbGciOiJub25lIn0.bm90IGpzb24.c2ln";
+        let traces = [
+            trace("10.0.0.1", &[("X-API-Key", "k1")], &[]),
+            trace("10.0.0.1", &[("Authorization", &bearer)], &[]),
+            trace("10.0.0.1", &[("Authorization", garbage), ("Cookie", "sid=s1")], &[]),
+            trace("10.0.0.2", &[("Cookie", "sid=s2")], &[]),
+        ];
+        let mut memo = ActorMemo::default();
+        for round in 0..2 {
+            for trace in &traces {
+                assert_eq!(resolver.resolve_with(trace, &mut memo), resolver.resolve(trace), "round {round}");
+            }
+        }
     }
 
     #[test]

@@ -82,7 +82,13 @@ pub fn detect_auth(request: &Request) -> Vec<AuthScheme> {
 /// reuse across names to spare an allocation per header.
 pub(crate) fn compact_name<'b>(name: &str, buffer: &'b mut String) -> &'b str {
     buffer.clear();
-    buffer.extend(name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()));
+    // Bytes of multi-byte characters are never ASCII, so a byte scan keeps what a char
+    // scan would.
+    for &b in name.as_bytes() {
+        if b.is_ascii_alphanumeric() {
+            buffer.push(char::from(b.to_ascii_lowercase()));
+        }
+    }
     buffer
 }
 
@@ -95,16 +101,54 @@ fn is_compact_key_header(compact: &str) -> bool {
         || compact.ends_with("authtoken")
 }
 
+/// Kind of a byte in a JWT.
+#[derive(Clone, Copy)]
+enum JwtByte {
+    /// A letter, digit, `-`, `_` or `=`.
+    Base64Url,
+    /// The `.` between parts.
+    Dot,
+    Other,
+}
+
+/// [`JwtByte`] of every byte value, so the check costs one lookup a byte.
+const JWT_BYTES: [JwtByte; 256] = {
+    let mut table = [JwtByte::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_' || byte == b'=' {
+            table[b] = JwtByte::Base64Url;
+        } else if byte == b'.' {
+            table[b] = JwtByte::Dot;
+        }
+        b += 1;
+    }
+    table
+};
+
 /// Three base64url parts whose first decodes to a JSON object; checked by shape only:
 /// header `eyJ` (the base64 of `{"`) and two dots.
 pub fn is_jwt(value: &str) -> bool {
-    let mut parts = value.split('.');
-    let (Some(header), Some(payload), Some(signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let bytes = value.as_bytes();
+    if !bytes.starts_with(b"eyJ") {
         return false;
-    };
-    let base64url = |part: &str| part.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'=');
-    header.starts_with("eyJ") && payload.len() >= 2 && base64url(header) && base64url(payload) && base64url(signature)
+    }
+    // One pass over the token: exactly two dots, and base64url characters between them.
+    let mut dots = [0usize; 2];
+    let mut dot_count = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        match JWT_BYTES[usize::from(b)] {
+            JwtByte::Base64Url => {}
+            JwtByte::Dot if dot_count < dots.len() => {
+                dots[dot_count] = i;
+                dot_count += 1;
+            }
+            JwtByte::Dot | JwtByte::Other => return false,
+        }
+    }
+    let payload_len = dots[1].saturating_sub(dots[0] + 1);
+    dot_count == dots.len() && payload_len >= 2
 }
 
 #[cfg(test)]
@@ -164,5 +208,29 @@ mod tests {
         assert!(!is_jwt("eyJ.x"));
         assert!(!is_jwt("a.b.c"));
         assert!(!is_jwt("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI0MiJ9.sig.extra"));
+    }
+
+    #[test]
+    fn jwt_shape_edges() {
+        let cases = [
+            ("eyJ.ab.c", true),
+            ("eyJa.bc.", true),
+            ("eyJa.b.c", false),
+            ("eyJa..bc", false),
+            ("eyJa.bc.c d", false),
+            ("eyJa.b-_=.c", true),
+            ("eyJa.bc.c.", false),
+            ("eyJ\u{e9}.bc.c", false),
+            ("", false),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(is_jwt(value), expected, "{value:?}");
+        }
+    }
+
+    #[test]
+    fn compact_name_keeps_ascii_letters_and_digits() {
+        let mut buffer = String::from("left over");
+        assert_eq!(compact_name("X-\u{c4}pi_Key-2", &mut buffer), "xpikey2");
     }
 }

@@ -382,23 +382,20 @@ fn prune<T>(queue: &mut VecDeque<T>, now: i64, window_ms: i64, time: impl Fn(&T)
 /// True for paths that name a login: a segment such as `login`, `signin`, `token` or
 /// `session`.
 pub fn is_login_path(path: &str) -> bool {
-    path.split('/').any(|segment| {
-        let segment = segment.to_ascii_lowercase();
-        matches!(
-            segment.as_str(),
-            "login"
-                | "signin"
-                | "sign-in"
-                | "sign_in"
-                | "logon"
-                | "auth"
-                | "authenticate"
-                | "token"
-                | "oauth"
-                | "session"
-                | "sessions"
-        )
-    })
+    const LOGIN_SEGMENTS: [&str; 11] = [
+        "login",
+        "signin",
+        "sign-in",
+        "sign_in",
+        "logon",
+        "auth",
+        "authenticate",
+        "token",
+        "oauth",
+        "session",
+        "sessions",
+    ];
+    path.split('/').any(|segment| LOGIN_SEGMENTS.iter().any(|word| segment.eq_ignore_ascii_case(word)))
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use palisade_core::timestamp::hour_start;
 use palisade_core::{AgentAnalysis, FieldType, PathTemplate, Section, Trace};
 use xxhash_rust::xxh3::{Xxh3, xxh3_64_with_seed};
 
+use crate::actors::ActorMemo;
 use crate::auth::detect_auth;
 use crate::behaviour::{Behaviour, Observation};
 use crate::classify::{DataClassifier, DataMatch, alert_description, alert_kinds};
@@ -25,9 +26,9 @@ use crate::config::PipelineConfig;
 use crate::discovery::shape::classify_segment;
 use crate::discovery::templates::derive_endpoints;
 use crate::discovery::tree::{HostTree, Lookup, Step};
-use crate::fields::{FieldObservation, learn_fields, media_type, string_format};
+use crate::fields::{FieldLearner, FieldObservation, media_type, string_format};
 use crate::ignore::{IgnoredDetections, Part, RequestIgnores};
-use crate::redact::{RedactContext, redact_trace};
+use crate::redact::{CredentialNames, RedactContext, encode_redacted_trace, json_path_may_end_in_credential};
 
 /// Result of processing one trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,6 +135,9 @@ struct FieldEntry {
     /// Sequence number of the last trace counted, so a field repeated inside one trace
     /// (array items) counts once.
     last_trace: u64,
+    /// True when the field is in a body and may sit under a credential-named key, which
+    /// redaction replaces.
+    credential: bool,
 }
 
 /// Hasher for keys that already are hashes.
@@ -175,12 +179,23 @@ pub struct Pipeline {
     pending_findings: Vec<(RawId, Finding)>,
     /// Sections of the current trace where classification found something.
     classified_sections: u8,
+    /// Body sections of the current trace with a field that may sit under a
+    /// credential-named key, as bits `1 << section as u8`.
+    credential_sections: u8,
+    /// Body sections of the current trace whose JSON body field learning walked in full.
+    json_walked: u8,
+    /// Names known to be credentials or not, for redacting samples.
+    credential_names: CredentialNames,
+    /// Actor ids derived from credentials, for `config.actors`.
+    actor_memo: ActorMemo,
+    field_hasher: FieldHasher,
     pending_actors: HashMap<String, ActorDelta>,
     behaviour: Behaviour,
     /// Reused buffer for classifier matches.
     matches: Vec<DataMatch>,
     /// The `ignoredDetections` entries that apply to the current trace.
     request_ignores: RequestIgnores,
+    learner: FieldLearner,
 }
 
 /// Bytes reserved for a sample's encoding beyond its bodies: headers, path and metadata.
@@ -249,10 +264,16 @@ impl Pipeline {
             pending_alerts: HashMap::new(),
             pending_findings: Vec::new(),
             classified_sections: 0,
+            credential_sections: 0,
+            json_walked: 0,
+            credential_names: CredentialNames::default(),
+            actor_memo: ActorMemo::default(),
+            field_hasher: FieldHasher::default(),
             pending_actors: HashMap::new(),
             behaviour: Behaviour::new(config.behaviour.clone()),
             matches: Vec::new(),
             request_ignores: RequestIgnores::default(),
+            learner: FieldLearner::default(),
             config,
         }
     }
@@ -329,6 +350,8 @@ impl Pipeline {
     pub fn process(&mut self, trace: &Trace) -> Outcome {
         self.trace_seq += 1;
         self.classified_sections = 0;
+        self.credential_sections = 0;
+        self.json_walked = 0;
         let request = &trace.request;
         let at = trace.meta.start_ms;
 
@@ -486,6 +509,10 @@ impl Pipeline {
             matches,
             classified_sections,
             request_ignores,
+            learner,
+            credential_sections,
+            json_walked,
+            field_hasher,
             ..
         } = self;
         let max_fields = config.discovery.max_fields_per_endpoint;
@@ -512,15 +539,13 @@ impl Pipeline {
         };
 
         let mut sink = |observation: FieldObservation<'_>| {
-            let format = match (observation.field_type, observation.text) {
-                (FieldType::String, Some(text)) => {
-                    string_format(text).map(FormatState::One).unwrap_or(FormatState::Mixed)
-                }
-                (FieldType::String, None) => FormatState::Mixed,
-                _ => FormatState::Unset,
-            };
-            record_field(fields, dirty_fields, counters, max_fields, &observation, format, at, seq);
-            if let Some(text) = observation.text.filter(|t| !t.is_empty()) {
+            let hash = field_hasher.hash(&observation);
+            if record_field(fields, dirty_fields, counters, max_fields, &observation, hash, at, seq) {
+                *credential_sections |= 1 << observation.section as u8;
+            }
+            if classes.classifier.is_some()
+                && let Some(text) = observation.text.filter(|t| !t.is_empty())
+            {
                 classes.classify(
                     observation.section,
                     observation.path,
@@ -538,7 +563,8 @@ impl Pipeline {
                 classes.record_agent_classes(agent, trace);
             }
             None => {
-                let summary = learn_fields(trace, &config.limits, &mut sink);
+                let summary = learner.learn(trace, &config.limits, &mut sink);
+                *json_walked = learner.json_walked();
                 counters.bodies_unparsed += summary.bodies_unparsed;
                 counters.bodies_truncated += summary.bodies_truncated;
                 counters.fields_skipped += summary.fields_skipped;
@@ -603,7 +629,7 @@ impl Pipeline {
     fn detect(&mut self, host: &str, raw_id: RawId, trace: &Trace, segments: &[&str]) {
         let at = trace.meta.start_ms;
         let seq = self.trace_seq;
-        let actor = self.config.actors.resolve(trace);
+        let actor = self.config.actors.resolve_with(trace, &mut self.actor_memo);
         if !self.pending_actors.contains_key(&actor.id) {
             let fresh = ActorDelta {
                 id: actor.id.clone(),
@@ -769,12 +795,14 @@ impl Pipeline {
             privacy: Some(&self.config.privacy),
             host,
             classified_sections: self.classified_sections,
+            credential_free_json: self.json_walked & !self.credential_sections,
         };
-        let redacted = redact_trace(trace, &context);
-        let capacity = redacted.request.body.bytes.len()
-            + redacted.response.as_ref().map_or(0, |r| r.body.bytes.len())
+        // Redaction changes few bytes, so the trace's own body sizes give the capacity.
+        let capacity = trace.request.body.bytes.len()
+            + trace.response.as_ref().map_or(0, |r| r.body.bytes.len())
             + SAMPLE_ENCODING_OVERHEAD;
-        let Ok(encoded) = postcard::to_extend(&redacted, Vec::with_capacity(capacity)) else {
+        let encoded = encode_redacted_trace(trace, &context, &mut self.credential_names, Vec::with_capacity(capacity));
+        let Ok(encoded) = encoded else {
             return;
         };
         let sample = Sample { raw_id, hash, start_ms: trace.meta.start_ms, trace: encoded };
@@ -983,7 +1011,9 @@ fn bodies_empty(trace: &Trace) -> bool {
 impl FieldEntry {
     /// An entry with no observations since the last commit.
     fn idle(key: FieldKey) -> Self {
+        let in_body = matches!(key.section, Section::RequestBody | Section::ResponseBody);
         Self {
+            credential: in_body && json_path_may_end_in_credential(&key.path),
             key,
             count: 0,
             format: FormatState::Unset,
@@ -1008,11 +1038,56 @@ impl FieldEntry {
 /// path's hash. For the short strings of field keys this costs a fraction of a streaming
 /// hasher, which learning pays once per field of every trace.
 fn field_hash(section: Section, path: &str, status: Option<u16>, content_type: &str, field_type: FieldType) -> u64 {
-    let kind = u64::from(section as u8) | u64::from(field_type as u8) << 8 | u64::from(status.unwrap_or(0)) << 16;
-    let seed = xxh3_64_with_seed(content_type.as_bytes(), kind);
-    xxh3_64_with_seed(path.as_bytes(), seed)
+    xxh3_64_with_seed(path.as_bytes(), field_seed(section, status, content_type, field_type))
 }
 
+/// Hashes everything in a field key but the path, for the seed of [`field_hash`].
+fn field_seed(section: Section, status: Option<u16>, content_type: &str, field_type: FieldType) -> u64 {
+    let kind = u64::from(section as u8) | u64::from(field_type as u8) << 8 | u64::from(status.unwrap_or(0)) << 16;
+    xxh3_64_with_seed(content_type.as_bytes(), kind)
+}
+
+/// Computes [`field_hash`] of observations, keeping the seeds of the current section,
+/// status and content type, which every field of a body shares.
+#[derive(Default)]
+struct FieldHasher {
+    section: Option<Section>,
+    status: Option<u16>,
+    content_type: String,
+    /// Seeds by [`FieldType`] discriminant.
+    seeds: [Option<u64>; 8],
+}
+
+impl FieldHasher {
+    fn hash(&mut self, observation: &FieldObservation<'_>) -> u64 {
+        let FieldObservation { section, status, content_type, path, field_type, .. } = *observation;
+        if self.section != Some(section) || self.status != status || self.content_type != content_type {
+            self.section = Some(section);
+            self.status = status;
+            self.content_type.clear();
+            self.content_type.push_str(content_type);
+            self.seeds = [None; 8];
+        }
+        let seed = match self.seeds.get_mut(field_type as usize) {
+            Some(slot) => *slot.get_or_insert_with(|| field_seed(section, status, content_type, field_type)),
+            None => field_seed(section, status, content_type, field_type),
+        };
+        xxh3_64_with_seed(path.as_bytes(), seed)
+    }
+}
+
+/// Returns the format one observed value contributes: its string format, mixed for
+/// strings without one, and unset for other types.
+fn value_format(field_type: FieldType, text: Option<&str>) -> FormatState {
+    match (field_type, text) {
+        (FieldType::String, Some(text)) => string_format(text).map(FormatState::One).unwrap_or(FormatState::Mixed),
+        (FieldType::String, None) => FormatState::Mixed,
+        _ => FormatState::Unset,
+    }
+}
+
+/// Counts one observation of a field. Returns true when the field may sit under a
+/// credential-named key, and for fields not kept because the endpoint has too many.
 // The per-trace state is borrowed piecewise so the caller's closure can also classify.
 #[allow(clippy::too_many_arguments)]
 fn record_field(
@@ -1021,23 +1096,16 @@ fn record_field(
     counters: &mut PipelineCounters,
     max_fields: usize,
     observation: &FieldObservation<'_>,
-    format: FormatState,
+    hash: u64,
     at: i64,
     seq: u64,
-) {
-    let hash = field_hash(
-        observation.section,
-        observation.path,
-        observation.status,
-        observation.content_type,
-        observation.field_type,
-    );
+) -> bool {
     let fields_full = fields.len() >= max_fields;
     let entry = match fields.entry(hash) {
         hashbrown::hash_map::Entry::Occupied(entry) => entry.into_mut(),
         hashbrown::hash_map::Entry::Vacant(_) if fields_full => {
             counters.fields_over_limit += 1;
-            return;
+            return true;
         }
         hashbrown::hash_map::Entry::Vacant(entry) => entry.insert(FieldEntry::idle(FieldKey {
             section: observation.section,
@@ -1054,9 +1122,14 @@ fn record_field(
         entry.count += 1;
         entry.last_trace = seq;
     }
-    entry.format = entry.format.merge(format);
+    // A mixed format stays mixed whatever the value, so the value's format is only
+    // inferred while the field's values still agree.
+    if entry.format != FormatState::Mixed {
+        entry.format = entry.format.merge(value_format(observation.field_type, observation.text));
+    }
     entry.first_seen_ms = entry.first_seen_ms.min(at);
     entry.last_seen_ms = entry.last_seen_ms.max(at);
+    entry.credential
 }
 
 /// Learns fields from an agent's field types, for traces whose bodies it stripped. Agent
@@ -1073,8 +1146,8 @@ fn learn_agent_fields(agent: &AgentAnalysis, trace: &Trace, sink: &mut dyn FnMut
             continue;
         };
         let (section, status, content_type) = match prefix {
-            "reqBody" => (Section::RequestBody, None, request_type.as_str()),
-            "resBody" => (Section::ResponseBody, status, response_type.as_str()),
+            "reqBody" => (Section::RequestBody, None, request_type.as_ref()),
+            "resBody" => (Section::ResponseBody, status, response_type.as_ref()),
             "reqHeaders" => (Section::RequestHeader, None, ""),
             "resHeaders" => (Section::ResponseHeader, status, ""),
             "reqQuery" => (Section::Query, None, ""),

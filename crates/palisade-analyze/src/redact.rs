@@ -18,6 +18,10 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+mod sample;
+
+pub use sample::encode_redacted_trace;
+
 use crate::classify::{DataClassifier, DataMatch};
 use crate::config::{ConfigError, compile_regex};
 use crate::fields::{BodyKind, body_kind, content_type_of, media_type};
@@ -161,11 +165,41 @@ pub struct RedactContext<'a> {
     /// Sections where the classifier found something, as bits `1 << section as u8`;
     /// values elsewhere are not classified again. `u8::MAX` classifies everything.
     pub classified_sections: u8,
+    /// Body sections, as bits `1 << section as u8`, whose body is known to parse as JSON
+    /// and to have no credential-named key, because field learning walked all of it. When
+    /// nothing else in such a section needs masking, its body is kept without parsing it
+    /// again.
+    pub credential_free_json: u8,
 }
 
 impl Default for RedactContext<'_> {
     fn default() -> Self {
-        Self { classifier: None, privacy: None, host: "", classified_sections: u8::MAX }
+        Self { classifier: None, privacy: None, host: "", classified_sections: u8::MAX, credential_free_json: 0 }
+    }
+}
+
+/// Maximum number of names [`CredentialNames`] remembers. Past it the memo starts over.
+const MAX_REMEMBERED_NAMES: usize = 1024;
+
+/// Memo of [`is_credential_name`] for header and parameter names, which repeat from one
+/// request to the next.
+#[derive(Debug, Default)]
+pub struct CredentialNames {
+    known: hashbrown::HashMap<Box<str>, bool>,
+}
+
+impl CredentialNames {
+    /// Returns [`is_credential_name`] of `name`.
+    pub fn check(&mut self, name: &str) -> bool {
+        if let Some(known) = self.known.get(name) {
+            return *known;
+        }
+        let credential = is_credential_name(name);
+        if self.known.len() >= MAX_REMEMBERED_NAMES {
+            self.known.clear();
+        }
+        self.known.insert(name.into(), credential);
+        credential
     }
 }
 
@@ -204,31 +238,179 @@ pub fn redact_trace(trace: &Trace, context: &RedactContext<'_>) -> Trace {
 }
 
 /// Like [`redact_trace`], reusing the trace it is given.
-pub fn redact_owned_trace(mut trace: Trace, context: &RedactContext<'_>) -> Trace {
-    let full_capture = context.privacy.is_some_and(|p| p.full_capture(context.host));
-    let blocked = match context.privacy {
-        Some(privacy) => privacy.blocked_fields(context.host, &trace.request.method, &trace.request.path),
-        None => Vec::new(),
-    };
-    let masker = Masker {
-        classifier: if full_capture { None } else { context.classifier },
-        classified_sections: context.classified_sections,
-        blocked,
-    };
+pub fn redact_owned_trace(trace: Trace, context: &RedactContext<'_>) -> Trace {
+    redact_owned_trace_with(trace, context, &mut CredentialNames::default())
+}
 
-    redact_path(&mut trace.request.path, &masker);
-    redact_headers(&mut trace.request.headers, &masker, Section::RequestHeader);
-    redact_query(&mut trace.request.query, &masker);
-    let request_type =
-        content_type_of(trace.request.content_type.as_deref(), &trace.request.headers).map(str::to_string);
-    redact_body(&mut trace.request.body, request_type.as_deref(), &masker, Section::RequestBody);
+/// Like [`redact_owned_trace`], looking names up in `names` first.
+pub fn redact_owned_trace_with(mut trace: Trace, context: &RedactContext<'_>, names: &mut CredentialNames) -> Trace {
+    let mut redactor = Redactor::new(&trace, context, names);
+
+    let request = &mut trace.request;
+    if let Some(path) = redactor.path(&request.path) {
+        request.path = path;
+    }
+    redactor.headers(&mut request.headers, Section::RequestHeader);
+    for param in &mut request.query {
+        if let Some(value) = redactor.query_value(param) {
+            param.value = value;
+        }
+    }
+    // The content type is read after the headers are redacted, as the sample shows it.
+    let request_type = content_type_of(request.content_type.as_deref(), &request.headers);
+    if let Some(body) = redactor.body(&request.body, request_type, Section::RequestBody) {
+        request.body = body;
+    }
 
     if let Some(response) = &mut trace.response {
-        redact_headers(&mut response.headers, &masker, Section::ResponseHeader);
-        let response_type = content_type_of(response.content_type.as_deref(), &response.headers).map(str::to_string);
-        redact_body(&mut response.body, response_type.as_deref(), &masker, Section::ResponseBody);
+        redactor.headers(&mut response.headers, Section::ResponseHeader);
+        let response_type = content_type_of(response.content_type.as_deref(), &response.headers);
+        if let Some(body) = redactor.body(&response.body, response_type, Section::ResponseBody) {
+            response.body = body;
+        }
     }
     trace
+}
+
+/// The redaction of one trace: what it masks, and the names memo. Each method returns
+/// the redacted form of a part, or `None` when the part stays as it is.
+pub(crate) struct Redactor<'a, 'n> {
+    masker: Masker<'a>,
+    credential_free_json: u8,
+    names: &'n mut CredentialNames,
+}
+
+impl<'a, 'n> Redactor<'a, 'n> {
+    pub(crate) fn new(trace: &Trace, context: &RedactContext<'a>, names: &'n mut CredentialNames) -> Self {
+        let full_capture = context.privacy.is_some_and(|p| p.full_capture(context.host));
+        let blocked = match context.privacy {
+            Some(privacy) => privacy.blocked_fields(context.host, &trace.request.method, &trace.request.path),
+            None => Vec::new(),
+        };
+        let masker = Masker {
+            classifier: if full_capture { None } else { context.classifier },
+            classified_sections: context.classified_sections,
+            blocked,
+        };
+        Self { masker, credential_free_json: context.credential_free_json, names }
+    }
+
+    /// Masks sensitive path segments, such as an email in `/accounts/ada%40example.com`.
+    pub(crate) fn path(&self, path: &str) -> Option<String> {
+        if !self.masker.may_mask(Section::Path) {
+            return None;
+        }
+        let mut changed = false;
+        let segments: Vec<String> = path
+            .split('/')
+            .enumerate()
+            .map(|(i, segment)| {
+                let decoded = percent_decode_lossy(segment);
+                match self.masker.mask(Section::Path, &format!("{{{}}}", i.saturating_sub(1)), &decoded) {
+                    Some(masked) => {
+                        changed = true;
+                        masked
+                    }
+                    None => segment.to_string(),
+                }
+            })
+            .collect();
+        changed.then(|| segments.join("/"))
+    }
+
+    fn headers(&mut self, headers: &mut [Header], section: Section) {
+        let may_mask = self.masker.may_mask(section);
+        for header in headers {
+            if let Some(value) = self.header_value(header, section, may_mask) {
+                header.value = value;
+            }
+        }
+    }
+
+    /// `may_mask` is [`Masker::may_mask`] of `section`, which callers check once per
+    /// trace.
+    pub(crate) fn header_value(&mut self, header: &Header, section: Section, may_mask: bool) -> Option<String> {
+        if self.names.check(&header.name) {
+            return Some(REDACTED.to_string());
+        }
+        if !may_mask {
+            return None;
+        }
+        self.masker.mask(section, &header.name.to_ascii_lowercase(), &header.value)
+    }
+
+    pub(crate) fn may_mask(&self, section: Section) -> bool {
+        self.masker.may_mask(section)
+    }
+
+    pub(crate) fn query_value(&mut self, param: &QueryParam) -> Option<String> {
+        if self.names.check(&param.name) {
+            return Some(REDACTED.to_string());
+        }
+        self.masker.mask(Section::Query, &param.name, &param.value)
+    }
+
+    /// Redacts one body, whose media type is `content_type`.
+    pub(crate) fn body(&mut self, body: &Body, content_type: Option<&str>, section: Section) -> Option<Body> {
+        if body.is_empty() {
+            return None;
+        }
+        let masker = &self.masker;
+        let media = media_type(content_type.unwrap_or(""));
+        let kind = body_kind(&media, &body.bytes);
+        let may_mask = masker.may_mask(section);
+
+        // Without masking, a body of another type keeps every byte, and a JSON body that
+        // field learning found free of credential-named keys parses and comes back
+        // unchanged, so neither needs scanning.
+        let json_checked = self.credential_free_json & (1 << section as u8) != 0;
+        if !may_mask && (kind == BodyKind::Other || (kind == BodyKind::Json && json_checked)) {
+            return None;
+        }
+        let has_markers = credential_markers().is_match(&body.bytes[..]);
+        if !has_markers && !may_mask && kind != BodyKind::Multipart {
+            return None;
+        }
+
+        let replace_bytes = |bytes: Vec<u8>| Some(Body { bytes, truncated: body.truncated });
+        match kind {
+            BodyKind::Json => {
+                // A body that does not parse (often a truncated one) cannot be checked field
+                // by field, so it is not kept.
+                let Ok(mut value) = serde_json::from_slice::<Value>(&body.bytes) else {
+                    return Some(Body { bytes: b"[unparsed JSON body removed]".to_vec(), truncated: false });
+                };
+                let mut path = String::new();
+                if redact_json(&mut value, &mut path, masker, section) {
+                    return replace_bytes(serde_json::to_vec(&value).unwrap_or_default());
+                }
+                None
+            }
+            BodyKind::Form => {
+                let pairs: Vec<(String, String)> = form_urlencoded::parse(&body.bytes).into_owned().collect();
+                let mut changed = false;
+                let mut serializer = form_urlencoded::Serializer::new(String::new());
+                for (name, value) in &pairs {
+                    let replaced = if self.names.check(name) {
+                        Some(REDACTED.to_string())
+                    } else {
+                        masker.mask(section, name, value)
+                    };
+                    changed |= replaced.is_some();
+                    serializer.append_pair(name, replaced.as_deref().unwrap_or(value));
+                }
+                if changed {
+                    return replace_bytes(serializer.finish().into_bytes());
+                }
+                None
+            }
+            BodyKind::Multipart => Some(Body { bytes: b"[multipart body removed]".to_vec(), truncated: false }),
+            BodyKind::Other => {
+                let text = String::from_utf8_lossy(&body.bytes).into_owned();
+                masker.mask(section, "", &text).and_then(|masked| replace_bytes(masked.into_bytes()))
+            }
+        }
+    }
 }
 
 /// Masks values: blocked fields entirely, sensitive matches as their class id.
@@ -315,6 +497,20 @@ pub fn is_credential_name(name: &str) -> bool {
     split_words(name).iter().any(|word| WORDS.contains(&word.as_str()))
 }
 
+/// True unless the JSON field at `path`, in the notation of field learning, surely sits
+/// under a key that is no credential name. Array items sit under no key. Keys written as
+/// `{key}` or quoted may be anything, so they count as credentials.
+pub(crate) fn json_path_may_end_in_credential(path: &str) -> bool {
+    if path.is_empty() || path.ends_with("[]") {
+        return false;
+    }
+    if path.ends_with("{key}") || path.ends_with("\"]") {
+        return true;
+    }
+    let key = path.rsplit('.').next().unwrap_or(path);
+    is_credential_name(key)
+}
+
 /// Lower-case words of a name, split at non-alphanumeric characters and before an
 /// upper-case letter that follows a lower-case one.
 fn split_words(name: &str) -> Vec<String> {
@@ -339,103 +535,6 @@ fn split_words(name: &str) -> Vec<String> {
         words.push(word);
     }
     words
-}
-
-/// Masks sensitive path segments, such as an email in `/accounts/ada%40example.com`.
-fn redact_path(path: &mut String, masker: &Masker<'_>) {
-    if !masker.may_mask(Section::Path) {
-        return;
-    }
-    let mut changed = false;
-    let segments: Vec<String> = path
-        .split('/')
-        .enumerate()
-        .map(|(i, segment)| {
-            let decoded = percent_decode_lossy(segment);
-            match masker.mask(Section::Path, &format!("{{{}}}", i.saturating_sub(1)), &decoded) {
-                Some(masked) => {
-                    changed = true;
-                    masked
-                }
-                None => segment.to_string(),
-            }
-        })
-        .collect();
-    if changed {
-        *path = segments.join("/");
-    }
-}
-
-fn redact_headers(headers: &mut [Header], masker: &Masker<'_>, section: Section) {
-    for header in headers {
-        if is_credential_name(&header.name) {
-            header.value = REDACTED.to_string();
-        } else if let Some(masked) = masker.mask(section, &header.name.to_ascii_lowercase(), &header.value) {
-            header.value = masked;
-        }
-    }
-}
-
-fn redact_query(query: &mut [QueryParam], masker: &Masker<'_>) {
-    for param in query {
-        if is_credential_name(&param.name) {
-            param.value = REDACTED.to_string();
-        } else if let Some(masked) = masker.mask(Section::Query, &param.name, &param.value) {
-            param.value = masked;
-        }
-    }
-}
-
-fn redact_body(body: &mut Body, content_type: Option<&str>, masker: &Masker<'_>, section: Section) {
-    if body.is_empty() {
-        return;
-    }
-    let media = media_type(content_type.unwrap_or(""));
-    let kind = body_kind(&media, &body.bytes);
-    let has_markers = credential_markers().is_match(&body.bytes[..]);
-    if !has_markers && !masker.may_mask(section) && kind != BodyKind::Multipart {
-        return;
-    }
-    match kind {
-        BodyKind::Json => {
-            // A body that does not parse (often a truncated one) cannot be checked field by
-            // field, so it is not kept.
-            let Ok(mut value) = serde_json::from_slice::<Value>(&body.bytes) else {
-                *body = Body { bytes: b"[unparsed JSON body removed]".to_vec(), truncated: false };
-                return;
-            };
-            let mut path = String::new();
-            if redact_json(&mut value, &mut path, masker, section) {
-                body.bytes = serde_json::to_vec(&value).unwrap_or_default();
-            }
-        }
-        BodyKind::Form => {
-            let pairs: Vec<(String, String)> = form_urlencoded::parse(&body.bytes).into_owned().collect();
-            let mut changed = false;
-            let mut serializer = form_urlencoded::Serializer::new(String::new());
-            for (name, value) in &pairs {
-                let replaced = if is_credential_name(name) {
-                    Some(REDACTED.to_string())
-                } else {
-                    masker.mask(section, name, value)
-                };
-                changed |= replaced.is_some();
-                serializer.append_pair(name, replaced.as_deref().unwrap_or(value));
-            }
-            if changed {
-                body.bytes = serializer.finish().into_bytes();
-            }
-        }
-        BodyKind::Multipart => {
-            *body = Body { bytes: b"[multipart body removed]".to_vec(), truncated: false };
-        }
-        BodyKind::Other => {
-            let text = String::from_utf8_lossy(&body.bytes).into_owned();
-            if let Some(masked) = masker.mask(section, "", &text) {
-                body.bytes = masked.into_bytes();
-            }
-        }
-    }
 }
 
 /// Replaces credentials, blocked fields and sensitive values anywhere in `value`, with
@@ -650,5 +749,102 @@ mod tests {
         let bad = serde_json::json!({"h": {"/x": {"disable_paths": ["body.x"]}}});
         let error = Privacy::compile(&PrivacyConfig::default(), Some(&bad)).unwrap_err().to_string();
         assert!(error.contains("blockFields.h./x.disable_paths[0]"), "{error}");
+    }
+
+    /// Traces that take every path of redaction: credentials, masked values, form,
+    /// multipart, unparsable and non-JSON bodies, agent analysis and a missing response.
+    fn varied_traces() -> Vec<Trace> {
+        let mut traces = vec![trace(), trace_with_pii()];
+
+        let mut multipart = trace();
+        multipart.request.content_type = Some("multipart/form-data; boundary=XyZ".into());
+        multipart.request.body = Body::capped(b"--XyZ--\r\n".to_vec(), 1 << 20);
+        traces.push(multipart);
+
+        let mut unparsable = trace();
+        unparsable.request.body = Body::capped(br#"{"password":"p"#.to_vec(), 1 << 20);
+        traces.push(unparsable);
+
+        let mut text = trace_with_pii();
+        text.request.content_type = Some("text/plain".into());
+        text.request.body = Body::capped(b"write to ada@example.com".to_vec(), 1 << 20);
+        text.request.path = "/accounts/ada%40example.com/orders".into();
+        text.agent = Some(palisade_core::AgentAnalysis::default());
+        traces.push(text);
+
+        let mut header_type = trace();
+        header_type.request.content_type = None;
+        header_type.request.headers.push(Header::new("Content-Type", "application/json"));
+        header_type.response = None;
+        traces.push(header_type);
+        traces
+    }
+
+    #[test]
+    fn encoded_sample_matches_redacted_copy() {
+        let classifier = crate::classify::fake::FakeClassifier::new();
+        let block_fields = serde_json::json!({"h": {"/login": {"disable_paths": ["req.body.user"]}}});
+        let privacy = Privacy::compile(&PrivacyConfig::default(), Some(&block_fields)).unwrap();
+        let contexts = [
+            plain(),
+            RedactContext { classifier: Some(&classifier), host: "h", ..RedactContext::default() },
+            RedactContext { classifier: Some(&classifier), classified_sections: 0, ..RedactContext::default() },
+            RedactContext { privacy: Some(&privacy), host: "h", ..RedactContext::default() },
+        ];
+        for (i, trace) in varied_traces().iter().enumerate() {
+            for (j, context) in contexts.iter().enumerate() {
+                let expected = postcard::to_stdvec(&redact_trace(trace, context)).unwrap();
+                let encoded = encode_redacted_trace(trace, context, &mut CredentialNames::default(), Vec::new());
+                assert_eq!(encoded.unwrap(), expected, "trace {i}, context {j}");
+            }
+        }
+    }
+
+    #[test]
+    fn checked_json_body_is_kept() {
+        let mut trace = trace();
+        trace.request.body = Body::capped(br#"{"user": "ada"}"#.to_vec(), 1 << 20);
+        let context = RedactContext { credential_free_json: 1 << Section::RequestBody as u8, ..plain() };
+        assert_eq!(redact_trace(&trace, &context).request.body, trace.request.body);
+    }
+
+    #[test]
+    fn json_paths_ending_in_credentials() {
+        let cases = [
+            ("", false),
+            ("user", false),
+            ("password", true),
+            ("user.apiKey", true),
+            ("tokens[]", false),
+            ("items[].secret", true),
+            ("{key}", true),
+            ("a.[\"b.c\"]", true),
+            ("[\"b.c\"].name", false),
+        ];
+        for (path, expected) in cases {
+            assert_eq!(json_path_may_end_in_credential(path), expected, "{path}");
+        }
+    }
+
+    #[test]
+    fn credential_names_memo_agrees() {
+        let mut names = CredentialNames::default();
+        for name in ["password", "X-Auth-Token", "author", "keyboard", "password", "author"] {
+            assert_eq!(names.check(name), is_credential_name(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn body_bytes_encode_as_a_sequence() {
+        // The derive's default encoding of a byte vector, which `Body` must keep.
+        #[derive(Serialize)]
+        struct SequenceBody {
+            bytes: Vec<u8>,
+            truncated: bool,
+        }
+        let bytes: Vec<u8> = (0..=255).chain(0..40).collect();
+        let body = Body { bytes: bytes.clone(), truncated: true };
+        let expected = postcard::to_stdvec(&SequenceBody { bytes, truncated: true }).unwrap();
+        assert_eq!(postcard::to_stdvec(&body).unwrap(), expected);
     }
 }

@@ -67,9 +67,17 @@ pub struct QueryParam {
 /// A message body, already decoded from any content encoding and cut at the body limit.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Body {
+    #[serde(serialize_with = "serialize_bytes")]
     pub bytes: Vec<u8>,
     /// True when the source body was longer than the limit and `bytes` is its start.
     pub truncated: bool,
+}
+
+/// Writes body bytes with `serialize_bytes`. Postcard and serde_json write bytes as the
+/// sequence of `u8` that the derive would write (tests here and in palisade-analyze check
+/// both), but postcard copies them in one piece rather than byte by byte.
+fn serialize_bytes<S: serde::Serializer>(bytes: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_bytes(bytes)
 }
 
 impl Body {
@@ -292,6 +300,13 @@ mod tests {
 
         let body = Body::capped(b"abcd".to_vec(), 4);
         assert!(!body.truncated);
+    }
+
+    #[test]
+    fn body_json_lists_bytes() {
+        let body = Body { bytes: vec![0, 123, 255], truncated: false };
+        assert_eq!(serde_json::to_string(&body).unwrap(), r#"{"bytes":[0,123,255],"truncated":false}"#);
+        assert_eq!(serde_json::from_str::<Body>(r#"{"bytes":[0,123,255],"truncated":false}"#).unwrap(), body);
     }
 
     #[test]

@@ -23,14 +23,25 @@ pub fn string_format(value: &str) -> Option<StringFormat> {
         if bytes.len() == 36 && is_uuid(bytes) {
             return Some(StringFormat::Uuid);
         }
-        if bytes.len() <= 15 && value.parse::<Ipv4Addr>().is_ok() {
+        // The character check fails fast on most values, and the parser accepts no other
+        // characters.
+        if bytes.len() <= 15
+            && bytes.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+            && value.parse::<Ipv4Addr>().is_ok()
+        {
             return Some(StringFormat::Ipv4);
         }
     }
     if bytes.len() == 36 && is_uuid(bytes) {
         return Some(StringFormat::Uuid);
     }
-    if value.contains(':') && !value.contains("://") && value.parse::<Ipv6Addr>().is_ok() {
+    // IPv6 text holds only hex digits, `:` and the dots of an embedded IPv4 address, so
+    // most values fail the character check on their first character and are not parsed.
+    // A URI fails it on `/`.
+    if bytes.iter().all(|b| b.is_ascii_hexdigit() || *b == b':' || *b == b'.')
+        && bytes.contains(&b':')
+        && value.parse::<Ipv6Addr>().is_ok()
+    {
         return Some(StringFormat::Ipv6);
     }
     // `find` scans a word at a time; most values hold no `@`, so this runs to their end.
@@ -61,10 +72,11 @@ pub fn scalar_type(value: &str) -> FieldType {
     if value == "true" || value == "false" {
         return FieldType::Boolean;
     }
-    let is_decimal = digits.iter().filter(|b| **b == b'.').count() == 1
-        && digits.first().is_some_and(u8::is_ascii_digit)
+    // The cheap checks come first, because most text values fail on the first character.
+    let is_decimal = digits.first().is_some_and(u8::is_ascii_digit)
         && digits.last().is_some_and(u8::is_ascii_digit)
-        && digits.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+        && digits.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        && digits.iter().filter(|b| **b == b'.').count() == 1;
     if is_decimal && !leading_zero_integer_part(digits) {
         return FieldType::Number;
     }
@@ -123,7 +135,7 @@ fn is_email(bytes: &[u8], at: usize) -> bool {
     let (local, domain) = (&bytes[..at], &bytes[at + 1..]);
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local.iter().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(b));
+        && local.iter().all(|b| b.is_ascii_alphanumeric() || is_email_local_symbol(*b));
     let dot = domain.iter().rposition(|b| *b == b'.');
     let domain_ok = domain.len() <= 253
         && dot.is_some_and(|d| d > 0 && domain.len() - d > 2)
@@ -131,6 +143,33 @@ fn is_email(bytes: &[u8], at: usize) -> bool {
         && !domain.starts_with(b".")
         && !domain.contains(&b'@');
     local_ok && domain_ok
+}
+
+/// True for the symbols, besides letters and digits, that the local part of an address
+/// may contain.
+fn is_email_local_symbol(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'#'
+            | b'$'
+            | b'%'
+            | b'&'
+            | b'\''
+            | b'*'
+            | b'+'
+            | b'-'
+            | b'/'
+            | b'='
+            | b'?'
+            | b'^'
+            | b'_'
+            | b'`'
+            | b'{'
+            | b'|'
+            | b'}'
+            | b'~'
+            | b'.'
+    )
 }
 
 /// Checks for an absolute URI: a scheme of letters, `://` and something after it.

@@ -47,7 +47,21 @@ pub fn walk_json(
     max_locations: usize,
     visit: &mut dyn FnMut(JsonLeaf<'_>),
 ) -> Result<WalkSummary, serde_json::Error> {
-    let mut state = WalkState { path: String::new(), max_depth, max_locations, summary: WalkSummary::default(), visit };
+    walk_json_with(bytes, max_depth, max_locations, &mut KeyShapes::default(), &mut String::new(), visit)
+}
+
+/// Like [`walk_json`], reusing `shapes` from earlier documents and `path` as the buffer
+/// of the current path.
+pub fn walk_json_with(
+    bytes: &[u8],
+    max_depth: usize,
+    max_locations: usize,
+    shapes: &mut KeyShapes,
+    path: &mut String,
+    visit: &mut dyn FnMut(JsonLeaf<'_>),
+) -> Result<WalkSummary, serde_json::Error> {
+    path.clear();
+    let mut state = WalkState { path, max_depth, max_locations, summary: WalkSummary::default(), shapes, visit };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     Node { state: &mut state, depth: 0 }.deserialize(&mut deserializer)?;
     deserializer.end()?;
@@ -55,11 +69,44 @@ pub fn walk_json(
 }
 
 struct WalkState<'v> {
-    path: String,
+    path: &'v mut String,
     max_depth: usize,
     max_locations: usize,
     summary: WalkSummary,
+    shapes: &'v mut KeyShapes,
     visit: &'v mut dyn FnMut(JsonLeaf<'_>),
+}
+
+/// Maximum number of keys [`KeyShapes`] remembers. Past it the memo starts over, so maps
+/// keyed by ids, whose keys never repeat, cannot grow it without bound.
+const MAX_REMEMBERED_KEYS: usize = 4096;
+
+/// Memo of which object keys look like identifiers. The same keys recur in every body of
+/// an API, and classifying a long key costs far more than looking it up. Keys short
+/// enough to be settled without classifying are not stored.
+#[derive(Debug, Default)]
+pub struct KeyShapes {
+    identifiers: hashbrown::HashMap<Box<str>, bool>,
+}
+
+impl KeyShapes {
+    /// True for object keys that are identifiers rather than names. Short keys without
+    /// digits or `@` are names, which settles most keys without classifying them.
+    /// `digit_or_at` is true when `key` contains a digit or `@`.
+    fn looks_like_identifier(&mut self, key: &str, digit_or_at: bool) -> bool {
+        if key.len() < 10 && !digit_or_at {
+            return false;
+        }
+        if let Some(known) = self.identifiers.get(key) {
+            return *known;
+        }
+        let identifier = classify_key(key);
+        if self.identifiers.len() >= MAX_REMEMBERED_KEYS {
+            self.identifiers.clear();
+        }
+        self.identifiers.insert(key.into(), identifier);
+        identifier
+    }
 }
 
 impl WalkState<'_> {
@@ -70,7 +117,7 @@ impl WalkState<'_> {
             return false;
         }
         self.summary.reported += 1;
-        (self.visit)(JsonLeaf { path: &self.path, field_type, text });
+        (self.visit)(JsonLeaf { path: self.path, field_type, text });
         true
     }
 }
@@ -155,7 +202,7 @@ impl<'de> Visitor<'de> for Node<'_, '_> {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             }
-            push_key(&mut self.state.path, key.as_str());
+            push_key(self.state.path, key.as_str(), self.state.shapes);
             map.next_value_seed(Node { state: self.state, depth: self.depth + 1 })?;
             self.state.path.truncate(base_len);
         }
@@ -227,28 +274,51 @@ fn integer_text(mut value: u64, buffer: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buffer[start..]).unwrap_or("")
 }
 
-/// True for object keys that are identifiers rather than names. Short keys without
-/// digits or `@`, and camelCase names with acronyms such as `ATMServices`, are names,
-/// which settles most keys without classifying them.
-fn looks_like_identifier(key: &str) -> bool {
-    if key.len() < 10 && !key.bytes().any(|b| b.is_ascii_digit() || b == b'@') {
-        return false;
-    }
+/// True for long object keys, or keys with digits or `@`, that are identifiers rather
+/// than names. camelCase names with acronyms such as `ATMServices` are names.
+fn classify_key(key: &str) -> bool {
     if is_camel_case_name(key) {
         return false;
     }
     classify_segment(key).is_identifier()
 }
 
-fn push_key(path: &mut String, key: &str) {
+/// Flag of [`KEY_BYTES`] for digits and `@`.
+const DIGIT_OR_AT: u8 = 1;
+/// Flag of [`KEY_BYTES`] for the characters that make a key need quotes in a path.
+const PATH_SYNTAX: u8 = 2;
+
+/// The flags of every byte value, so one pass over a key finds both kinds. The characters
+/// are ASCII, so a byte scan finds them as a char scan would.
+const KEY_BYTES: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_digit() || byte == b'@' {
+            table[b] = DIGIT_OR_AT;
+        } else if byte == b'.' || byte == b'[' || byte == b']' || byte == b'"' {
+            table[b] = PATH_SYNTAX;
+        }
+        b += 1;
+    }
+    table
+};
+
+fn push_key(path: &mut String, key: &str, shapes: &mut KeyShapes) {
     if !path.is_empty() {
         path.push('.');
     }
-    if key.len() > MAX_KEY_BYTES || looks_like_identifier(key) {
+    if key.len() > MAX_KEY_BYTES {
         path.push_str("{key}");
         return;
     }
-    if key.is_empty() || key.contains(['.', '[', ']', '"']) {
+    let flags = key.bytes().fold(0, |flags, b| flags | KEY_BYTES[usize::from(b)]);
+    if shapes.looks_like_identifier(key, flags & DIGIT_OR_AT != 0) {
+        path.push_str("{key}");
+        return;
+    }
+    if key.is_empty() || flags & PATH_SYNTAX != 0 {
         path.push_str("[\"");
         path.push_str(&key.replace('"', "\\\""));
         path.push_str("\"]");

@@ -11,6 +11,8 @@ pub mod format;
 pub mod json;
 mod multipart;
 
+use std::borrow::Cow;
+
 use palisade_core::trace::header_value;
 use palisade_core::{Body, FieldType, Header, Limits, Section, Trace};
 
@@ -46,6 +48,46 @@ pub struct LearnSummary {
 
 /// Reports every field of `trace` to `sink`.
 pub fn learn_fields(trace: &Trace, limits: &Limits, sink: &mut dyn FnMut(FieldObservation<'_>)) -> LearnSummary {
+    FieldLearner::default().learn(trace, limits, sink)
+}
+
+/// Field learning that keeps state between traces. The state only spares repeated work,
+/// so a learner reports what [`learn_fields`] reports.
+#[derive(Debug, Default)]
+pub struct FieldLearner {
+    key_shapes: json::KeyShapes,
+    json_walked: u8,
+    /// Buffer for lower-case header names.
+    header_name: String,
+    /// Buffer for the path of JSON walks.
+    json_path: String,
+}
+
+impl FieldLearner {
+    /// Reports every field of `trace` to `sink`.
+    pub fn learn(
+        &mut self,
+        trace: &Trace,
+        limits: &Limits,
+        sink: &mut dyn FnMut(FieldObservation<'_>),
+    ) -> LearnSummary {
+        self.json_walked = 0;
+        learn_trace(trace, limits, self, sink)
+    }
+
+    /// Body sections of the trace last learned, as bits `1 << section as u8`, whose JSON
+    /// body parsed and was walked to its end with no value skipped.
+    pub fn json_walked(&self) -> u8 {
+        self.json_walked
+    }
+}
+
+fn learn_trace(
+    trace: &Trace,
+    limits: &Limits,
+    learner: &mut FieldLearner,
+    sink: &mut dyn FnMut(FieldObservation<'_>),
+) -> LearnSummary {
     let mut summary = LearnSummary::default();
     let request = &trace.request;
 
@@ -56,18 +98,30 @@ pub fn learn_fields(trace: &Trace, limits: &Limits, sink: &mut dyn FnMut(FieldOb
         }
         sink(scalar_observation(Section::Query, None, &param.name, &param.value));
     }
-    learn_headers(Section::RequestHeader, None, &request.headers, &mut summary, sink);
-    learn_body(Section::RequestBody, None, request.content_type.as_deref(), &request.body, limits, &mut summary, sink);
+    let name = &mut learner.header_name;
+    learn_headers(Section::RequestHeader, None, &request.headers, name, &mut summary, sink);
+    learn_body(
+        Section::RequestBody,
+        None,
+        request.content_type.as_deref(),
+        &request.body,
+        limits,
+        learner,
+        &mut summary,
+        sink,
+    );
 
     if let Some(response) = &trace.response {
         let status = Some(response.status);
-        learn_headers(Section::ResponseHeader, status, &response.headers, &mut summary, sink);
+        let name = &mut learner.header_name;
+        learn_headers(Section::ResponseHeader, status, &response.headers, name, &mut summary, sink);
         learn_body(
             Section::ResponseBody,
             status,
             response.content_type.as_deref(),
             &response.body,
             limits,
+            learner,
             &mut summary,
             sink,
         );
@@ -95,10 +149,10 @@ fn learn_headers(
     section: Section,
     status: Option<u16>,
     headers: &[Header],
+    name: &mut String,
     summary: &mut LearnSummary,
     sink: &mut dyn FnMut(FieldObservation<'_>),
 ) {
-    let mut name = String::new();
     for header in headers {
         if header.name.starts_with(':') {
             continue;
@@ -110,15 +164,19 @@ fn learn_headers(
         name.clear();
         name.push_str(&header.name);
         name.make_ascii_lowercase();
-        sink(scalar_observation(section, status, &name, &header.value));
+        sink(scalar_observation(section, status, name, &header.value));
     }
 }
 
 /// Lower-case media type without parameters: `application/json; charset=utf-8` gives
 /// `application/json`.
-pub fn media_type(content_type: &str) -> String {
+pub fn media_type(content_type: &str) -> Cow<'_, str> {
     let essence = content_type.split(';').next().unwrap_or("").trim();
-    essence.to_ascii_lowercase()
+    if essence.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(essence.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(essence)
+    }
 }
 
 /// Body encodings that field learning reads.
@@ -157,6 +215,7 @@ fn learn_body(
     content_type: Option<&str>,
     body: &Body,
     limits: &Limits,
+    learner: &mut FieldLearner,
     summary: &mut LearnSummary,
     sink: &mut dyn FnMut(FieldObservation<'_>),
 ) {
@@ -165,7 +224,7 @@ fn learn_body(
     }
     let media = media_type(content_type.unwrap_or(""));
     let kind = body_kind(&media, &body.bytes);
-    let media = if kind == BodyKind::Json && media.is_empty() { "application/json".to_string() } else { media };
+    let media = if kind == BodyKind::Json && media.is_empty() { Cow::Borrowed("application/json") } else { media };
 
     if body.truncated && kind != BodyKind::Other {
         summary.bodies_truncated += 1;
@@ -184,8 +243,22 @@ fn learn_body(
                     text: leaf.text,
                 });
             };
-            match json::walk_json(&body.bytes, limits.max_json_depth, limits.max_fields_per_body, &mut visit) {
-                Ok(walk) => summary.fields_skipped += (walk.too_deep + walk.over_limit) as u64,
+            let walk = json::walk_json_with(
+                &body.bytes,
+                limits.max_json_depth,
+                limits.max_fields_per_body,
+                &mut learner.key_shapes,
+                &mut learner.json_path,
+                &mut visit,
+            );
+            match walk {
+                Ok(walk) => {
+                    let skipped = walk.too_deep + walk.over_limit;
+                    summary.fields_skipped += skipped as u64;
+                    if skipped == 0 {
+                        learner.json_walked |= 1 << section as u8;
+                    }
+                }
                 Err(_) => summary.bodies_unparsed += 1,
             }
         }

@@ -129,3 +129,24 @@ fn media_type_strips_parameters() {
     assert_eq!(media_type("Application/JSON; charset=UTF-8"), "application/json");
     assert_eq!(media_type(""), "");
 }
+
+#[test]
+fn learner_reports_what_learn_fields_reports() {
+    let bodies: [&[u8]; 3] = [
+        br#"{"created_at":"2024-06-24","f3b2c1d0-1111-4222-8333-944445555666":{"n":1},"a.b":2}"#,
+        br#"{"created_at":"x","description":"y","user_42":{"n":1}}"#,
+        br#"[{"created_at":1}]"#,
+    ];
+    let mut learner = FieldLearner::default();
+    for body in bodies {
+        let trace = trace(Some("application/json"), body, Some("application/json"), body);
+        let mut expected = Vec::new();
+        let expected_summary = learn_fields(&trace, &Limits::default(), &mut |o| expected.push(format!("{o:?}")));
+        let mut seen = Vec::new();
+        let summary = learner.learn(&trace, &Limits::default(), &mut |o| seen.push(format!("{o:?}")));
+        assert_eq!(seen, expected);
+        assert_eq!(summary, expected_summary);
+        let both = 1 << Section::RequestBody as u8 | 1 << Section::ResponseBody as u8;
+        assert_eq!(learner.json_walked(), both);
+    }
+}

@@ -368,3 +368,68 @@ fn scanning_actor_gets_behaviour_findings() {
         delta.alerts.iter().any(|a| a.kind == "not_found_scanning" && a.actor.as_deref() == Some("ip:203.0.113.9"))
     );
 }
+
+/// Returns the response body of the first sample in `delta`, as text.
+fn sample_response_body(delta: &InventoryDelta) -> String {
+    let sample: Trace = postcard::from_bytes(&delta.samples_added[0].trace).unwrap();
+    String::from_utf8(sample.response.unwrap().body.bytes).unwrap()
+}
+
+#[test]
+fn samples_redact_credential_keys_in_json() {
+    let cases = [
+        (r#"{"user":{"password":"p"}}"#, r#"{"user":{"password":"[redacted]"}}"#),
+        (r#"[{"access_token":"t"}]"#, r#"[{"access_token":"[redacted]"}]"#),
+        (r#"{"a.token":"t"}"#, r#"{"a.token":"[redacted]"}"#),
+        (
+            r#"{"f3b2c1d0-1111-4222-8333-944445555666":{"secret":"s"}}"#,
+            r#"{"f3b2c1d0-1111-4222-8333-944445555666":{"secret":"[redacted]"}}"#,
+        ),
+    ];
+    for (body, expected) in cases {
+        let mut pipeline = Pipeline::new(PipelineConfig::default());
+        pipeline.process(&get("h", "/me", 0, body));
+        let delta = pipeline.take_delta();
+        assert_eq!(sample_response_body(&delta), expected, "{body}");
+    }
+}
+
+#[test]
+fn samples_keep_json_without_credentials() {
+    // Key order and spacing show that the body was kept as sent, not re-encoded.
+    let body = r#"{"b": 1, "a": ["x", {"tokens": ["t"]}], "authorName": "Ada"}"#;
+    let mut pipeline = Pipeline::new(PipelineConfig::default());
+    pipeline.process(&get("h", "/me", 0, body));
+    let delta = pipeline.take_delta();
+    assert_eq!(sample_response_body(&delta), body);
+}
+
+#[test]
+fn samples_redact_past_field_limit() {
+    // Once the endpoint keeps no more fields, a credential key in a new field is still
+    // found, because redaction parses the body again.
+    let config = PipelineConfig {
+        discovery: crate::config::DiscoveryConfig { max_fields_per_endpoint: 1, ..Default::default() },
+        ..PipelineConfig::default()
+    };
+    let mut pipeline = Pipeline::new(config);
+    pipeline.process(&get("h", "/me", 0, r#"{"password":"p"}"#));
+    let delta = pipeline.take_delta();
+    assert_eq!(sample_response_body(&delta), r#"{"password":"[redacted]"}"#);
+}
+
+#[test]
+fn field_formats_agree_after_mixed() {
+    let mut pipeline = Pipeline::new(PipelineConfig::default());
+    for (at, value) in [(0, "ada@example.com"), (1, "not an address"), (2, "bob@example.com")] {
+        pipeline.process(&get("h", "/me", at, &format!(r#"{{"contact":"{value}"}}"#)));
+    }
+    let delta = pipeline.take_delta();
+    let contact = delta.fields.iter().find(|f| f.key.path == "contact").unwrap();
+    assert_eq!((contact.count, contact.format), (3, FormatState::Mixed));
+
+    pipeline.process(&get("h", "/me", 3, r#"{"contact":"eve@example.com"}"#));
+    let delta = pipeline.take_delta();
+    let contact = delta.fields.iter().find(|f| f.key.path == "contact").unwrap();
+    assert_eq!(contact.format, FormatState::One(palisade_core::StringFormat::Email));
+}
