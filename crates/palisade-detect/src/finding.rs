@@ -270,7 +270,9 @@ pub fn evidence_excerpt(text: &str, start: usize) -> String {
     loop {
         // Printable ASCII other than `\` is copied as it is, a run at a time.
         let budget = (MAX_EVIDENCE_CHARS - 3).saturating_sub(chars);
-        let plain = rest.bytes().take(budget).take_while(|&b| (b' '..=b'~').contains(&b) && b != b'\\').count();
+        let limit = budget.min(rest.len());
+        let plain =
+            rest.as_bytes()[..limit].iter().position(|&b| !(b' '..=b'~').contains(&b) || b == b'\\').unwrap_or(limit);
         out.push_str(&rest[..plain]);
         chars += plain;
         rest = &rest[plain..];

@@ -73,7 +73,8 @@ pub fn decode(value: &str, max_rounds: usize) -> Decoded<'_> {
 
 /// True when the value has anything that a decoding step could change.
 fn needs_decoding(value: &str) -> bool {
-    value.bytes().any(|b| matches!(b, b'%' | b'&' | b'\\' | 0) || b >= 0x80)
+    let bytes = value.as_bytes();
+    !value.is_ascii() || memchr::memchr3(b'%', b'&', b'\\', bytes).is_some() || memchr::memchr(0, bytes).is_some()
 }
 
 fn changes_on_decode(value: &str) -> bool {

@@ -28,6 +28,8 @@
 
 mod batch;
 
+use std::sync::LazyLock;
+
 use regex::bytes::Regex;
 
 use crate::rules::ascii_regex;
@@ -868,18 +870,34 @@ impl Default for CommandRules {
 
 /// A sorted word list searched by binary search; cheaper than hashing for these short
 /// words.
-struct WordSet(Vec<&'static str>);
+struct WordSet {
+    /// The words, sorted, without duplicates.
+    words: Vec<&'static str>,
+    /// `words[bucket[b] as usize..bucket[b + 1] as usize]` are the words that start with
+    /// byte `b`, so a lookup compares a word with a few words of its own first byte.
+    bucket: [u16; 257],
+}
 
 impl WordSet {
     fn new(words: &[&'static str]) -> Self {
         let mut words = words.to_vec();
         words.sort_unstable();
         words.dedup();
-        Self(words)
+        let mut bucket = [0u16; 257];
+        for b in 0..=255u8 {
+            let start = words.partition_point(|word| word.as_bytes().first().is_none_or(|&first| first < b));
+            bucket[b as usize] = u16::try_from(start).expect("a word set has fewer than 65536 words");
+        }
+        bucket[256] = u16::try_from(words.len()).expect("a word set has fewer than 65536 words");
+        Self { words, bucket }
     }
 
     fn contains(&self, word: &str) -> bool {
-        self.0.binary_search(&word).is_ok()
+        let Some(&first) = word.as_bytes().first() else {
+            return self.words.first() == Some(&"");
+        };
+        let range = self.bucket[first as usize] as usize..self.bucket[first as usize + 1] as usize;
+        self.words[range].binary_search(&word).is_ok()
     }
 }
 
@@ -1054,7 +1072,9 @@ fn is_sqlite_shell(bytes: &[u8], start: usize) -> bool {
 /// Finds a fork bomb, a function that pipes or backgrounds calls of itself:
 /// `:(){ :|:& };:`, `f(){ f & f; }`. Returns the offset of the function name.
 fn fork_bomb(bytes: &[u8]) -> Option<usize> {
-    for open in memchr::memmem::find_iter(bytes, b"()") {
+    // Building a searcher costs more than most searches, so one is built for all values.
+    static PARENTHESES: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new("()"));
+    for open in PARENTHESES.find_iter(bytes) {
         let name_start = bytes[..open]
             .iter()
             .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.')))
@@ -1325,6 +1345,23 @@ fn deobfuscate(text: &str) -> Deobfuscated<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_set_lookup_cases() {
+        let set = WordSet::new(&["id", "ls", "bash", "sh", "id", "zip", "7z", "a", "ab"]);
+        for word in ["id", "ls", "bash", "sh", "zip", "7z", "a", "ab"] {
+            assert!(set.contains(word), "word {word:?}");
+        }
+        for word in ["", "i", "idx", "b", "bas", "z", "zz", "7", "\u{e9}", "A"] {
+            assert!(!set.contains(word), "word {word:?}");
+        }
+        for list in [COMMANDS, LEADING_COMMANDS, BARE_COMMANDS, ADMIN_TOOLS] {
+            let set = WordSet::new(list);
+            for word in list {
+                assert!(set.contains(word), "word {word:?}");
+            }
+        }
+    }
 
     #[test]
     fn command_cases() {

@@ -141,7 +141,7 @@ pub fn bare_line_break(section: LocationSection, text: &str) -> Option<CrlfMatch
         _ => return None,
     };
     let bytes = text.as_bytes();
-    let at = bytes.iter().position(|&b| b == b'\r' || b == b'\n')?;
+    let at = memchr::memchr2(b'\r', b'\n', bytes)?;
     if section == LocationSection::Query {
         let only_breaks = bytes.iter().all(|b| b.is_ascii_whitespace());
         let after = text[at..].trim_start_matches(['\r', '\n']);

@@ -7,6 +7,8 @@
 //! `__typename` is not introspection of the schema (clients such as Apollo add it to every
 //! selection) and does not count.
 
+use std::sync::LazyLock;
+
 use crate::rules::xss::starts_with_ignore_case;
 
 /// Returns the byte offset of the introspection field in `text`, if any.
@@ -14,8 +16,10 @@ use crate::rules::xss::starts_with_ignore_case;
 /// The field must start a name (after the start, white space or one of `{ , ( " '`) and be
 /// followed, after optional white space, by `{` for `__schema` or `(` for `__type`.
 pub fn introspection(text: &str) -> Option<usize> {
+    // Building a searcher costs more than most searches, so one is built for all values.
+    static UNDERSCORES: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new("__"));
     let bytes = text.as_bytes();
-    for at in memchr::memmem::find_iter(bytes, b"__") {
+    for at in UNDERSCORES.find_iter(bytes) {
         let starts_name =
             at == 0 || matches!(bytes[at - 1], b' ' | b'\t' | b'\r' | b'\n' | b'{' | b',' | b'(' | b'"' | b'\'');
         if !starts_name {

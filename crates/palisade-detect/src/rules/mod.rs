@@ -12,6 +12,7 @@ pub mod crlf;
 pub mod graphql;
 pub mod jndi;
 pub mod ldap;
+mod literals;
 pub mod nosql;
 pub mod path;
 mod patterns;
@@ -24,7 +25,8 @@ pub mod template;
 pub mod xss;
 pub mod xxe;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use crate::finding::{AttackClass, ClassSet, Confidence};
 use crate::normalize::DecodeFacts;
@@ -315,32 +317,43 @@ const KEYWORDS: &[(&str, ClassSet)] = {
 
 /// Classes a value needs, from its bytes and keywords.
 pub struct Prefilter {
-    keywords: AhoCorasick,
+    /// Automaton of [`KEYWORDS`], stepped byte by byte in [`Prefilter::classes`].
+    keywords: aho_corasick::dfa::DFA,
+    start: StateID,
 }
 
 impl Prefilter {
     pub fn new() -> Self {
-        let keywords = AhoCorasickBuilder::new()
+        let keywords = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::Standard)
-            // Every value passes through this automaton; the DFA is the fastest to run.
-            .kind(Some(AhoCorasickKind::DFA))
+            .start_kind(StartKind::Unanchored)
             .build(KEYWORDS.iter().map(|(word, _)| word))
             .expect("the prefilter keywords are a valid automaton");
-        Self { keywords }
+        let start = keywords.start_state(Anchored::No).expect("the keyword automaton has an unanchored start state");
+        Self { keywords, start }
     }
 
+    /// Returns the classes whose bytes or keywords `text` contains.
     pub fn classes(&self, text: &str) -> ClassSet {
+        // One pass over the bytes feeds the byte table and the keyword automaton. Every
+        // state the automaton enters lists the keywords that end at that byte, so the pass
+        // finds every occurrence of every keyword, as an overlapping search would.
         let bytes = text.as_bytes();
+        let automaton = &self.keywords;
+        let mut state = self.start;
         let mut bits = 0u32;
         for &b in bytes {
             bits |= BYTE_CLASSES[b as usize];
+            state = automaton.next_state(Anchored::No, state, b);
+            if automaton.is_match(state) {
+                for index in 0..automaton.match_len(state) {
+                    bits |= KEYWORDS[automaton.match_pattern(state, index).as_usize()].1.0;
+                }
+            }
         }
-        if memchr::memmem::find(bytes, b"..").is_some() {
+        if memchr::memchr_iter(b'.', bytes).any(|at| bytes.get(at + 1) == Some(&b'.')) {
             bits |= AttackClass::PathTraversal.bit();
-        }
-        for found in self.keywords.find_overlapping_iter(text) {
-            bits |= KEYWORDS[found.pattern().as_usize()].1.0;
         }
         ClassSet(bits)
     }
@@ -396,16 +409,19 @@ impl Rules {
         if facts.crlf_lookalike {
             needed.insert(AttackClass::CrlfInjection);
         }
-        if self.command.starts_with_leading_command(text) {
+        // The checks below only add a class, so each one runs only when its class is
+        // allowed and not yet needed.
+        let undecided = |needed: ClassSet, class: AttackClass| allowed.contains(class) && !needed.contains(class);
+        if undecided(needed, AttackClass::CommandInjection) && self.command.starts_with_leading_command(text) {
             needed.insert(AttackClass::CommandInjection);
         }
-        if xxe::lone_reference(text.as_bytes()).is_some() {
+        if undecided(needed, AttackClass::Xxe) && xxe::lone_reference(text.as_bytes()).is_some() {
             needed.insert(AttackClass::Xxe);
         }
-        if looks_like_base64_token(text) {
+        if undecided(needed, AttackClass::Deserialization) && looks_like_base64_token(text) {
             needed.insert(AttackClass::Deserialization);
         }
-        if !context.is_key && ssrf_parameter(context.name) {
+        if undecided(needed, AttackClass::Ssrf) && !context.is_key && ssrf_parameter(context.name) {
             needed.insert(AttackClass::Ssrf);
         }
         let run = needed.intersect(allowed);
@@ -428,13 +444,19 @@ impl Rules {
         {
             push(Xss, m.rule_id, m.confidence, m.at);
         }
+        // The traversal and local file rules read the same canonical form of the value.
+        let canonical_path = if run.contains(PathTraversal) || run.contains(Lfi) {
+            path::canonical_separators(text)
+        } else {
+            std::borrow::Cow::Borrowed(text)
+        };
         if run.contains(PathTraversal)
-            && let Some(m) = self.path.traversal(text)
+            && let Some(m) = self.path.traversal_in_canonical(&canonical_path)
         {
             push(PathTraversal, m.rule_id, m.confidence, m.at);
         }
         if run.contains(Lfi)
-            && let Some(m) = self.path.local_file(text, facts)
+            && let Some(m) = self.path.local_file_in_canonical(&canonical_path, facts)
         {
             push(Lfi, m.rule_id, m.confidence, m.at);
         }

@@ -17,10 +17,11 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::MatchKind;
 
 use crate::finding::Confidence;
 use crate::normalize::DecodeFacts;
+use crate::rules::literals::LiteralSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PathMatch {
@@ -165,28 +166,32 @@ const INCLUDE_PARAMETERS: &[&str] = &[
 ];
 
 pub struct PathRules {
-    files: AhoCorasick,
-    wrappers: AhoCorasick,
+    files: LiteralSet,
+    wrappers: LiteralSet,
+    /// [`WRAPPERS`] followed by [`SENSITIVE_FILES`], with standard semantics: one pass
+    /// over a value finds which of the two lists occur in it.
+    any_literal: LiteralSet,
 }
 
 impl PathRules {
     pub fn new() -> Self {
-        let files = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(SENSITIVE_FILES)
+        let files = LiteralSet::new(SENSITIVE_FILES, MatchKind::LeftmostFirst, true)
             .expect("the sensitive file list is a valid automaton");
-        let wrappers = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(WRAPPERS)
-            .expect("the wrapper list is a valid automaton");
-        Self { files, wrappers }
+        let wrappers =
+            LiteralSet::new(WRAPPERS, MatchKind::Standard, true).expect("the wrapper list is a valid automaton");
+        let any_literal = LiteralSet::new(WRAPPERS.iter().chain(SENSITIVE_FILES), MatchKind::Standard, true)
+            .expect("the wrapper and sensitive file lists are a valid automaton");
+        Self { files, wrappers, any_literal }
     }
 
     /// Traversal checks; `text` is a decoded value.
     pub fn traversal(&self, text: &str) -> Option<PathMatch> {
-        let canonical = canonical_separators(text);
+        self.traversal_in_canonical(&canonical_separators(text))
+    }
+
+    /// Traversal checks on `canonical`, the [`canonical_separators`] form of a decoded
+    /// value.
+    pub fn traversal_in_canonical(&self, canonical: &str) -> Option<PathMatch> {
         let segments = DotSegments::count(canonical.as_bytes());
         let first = segments.first?;
 
@@ -204,16 +209,24 @@ impl PathRules {
         None
     }
 
-    /// Local file inclusion checks.
+    /// Local file inclusion checks; `text` is a decoded value.
     pub fn local_file(&self, text: &str, facts: &DecodeFacts) -> Option<PathMatch> {
-        let canonical = canonical_separators(text);
-        let text = canonical.as_ref();
+        self.local_file_in_canonical(&canonical_separators(text), facts)
+    }
+
+    /// Local file inclusion checks on `text`, the [`canonical_separators`] form of a
+    /// decoded value.
+    pub fn local_file_in_canonical(&self, text: &str, facts: &DecodeFacts) -> Option<PathMatch> {
         let bytes = text.as_bytes();
-        if let Some(at) = self.find_wrapper(bytes) {
+        // Most values contain neither a wrapper nor a sensitive file name, which one pass
+        // finds out.
+        let (wrapper_occurs, file_occurs) = self.any_literal.occurrences_around(bytes, WRAPPERS.len());
+        if wrapper_occurs && let Some(at) = self.find_wrapper(bytes) {
             return Some(PathMatch { rule_id: "lfi.wrapper", confidence: Confidence::High, at });
         }
 
-        for found in self.files.find_iter(text) {
+        let candidates = file_occurs.then(|| self.files.find_iter(bytes));
+        for found in candidates.into_iter().flatten() {
             let start = found.start();
             let end = found.end();
             let pattern = SENSITIVE_FILES[found.pattern().as_usize()];
@@ -272,7 +285,7 @@ impl PathRules {
         // Java opens `jar:` URLs and fetches the archive from the URL inside.
         let jar = trimmed.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("jar:"));
         let trimmed = if jar { &trimmed[4..] } else { trimmed };
-        let lower_prefix: String = trimmed.chars().take(8).collect::<String>().to_ascii_lowercase();
+        let lower_prefix: String = trimmed.chars().take(9).collect::<String>().to_ascii_lowercase();
         let scheme = ["https://", "http://", "ftps://", "ftp://", "smb://", "webdav://"]
             .iter()
             .find(|scheme| lower_prefix.starts_with(*scheme));
@@ -323,13 +336,9 @@ impl PathRules {
     }
 
     /// Returns the start of the first wrapper in `bytes` that does not continue a word.
-    /// Only the first occurrence of each wrapper is considered.
+    /// Only the first occurrence of each wrapper is considered. The overlapping search
+    /// costs more than a test whether any wrapper occurs, so callers run that test first.
     fn find_wrapper(&self, bytes: &[u8]) -> Option<usize> {
-        // Most values contain no wrapper, and the search for any match is cheaper than the
-        // overlapping search below.
-        if !self.wrappers.is_match(bytes) {
-            return None;
-        }
         let mut first_seen = [false; WRAPPERS.len()];
         let mut best: Option<usize> = None;
         // Overlapping matches come in order of their end, so the first match of a wrapper
@@ -433,11 +442,12 @@ const SEPARATOR_SPELLINGS: &[(&str, &str)] = &[
 ];
 
 /// Rewrites the spellings of [`SEPARATOR_SPELLINGS`] to their characters and `\` to `/`.
+/// A value that needs any rewriting is also folded to ASCII lower case.
 ///
 /// NOTE: traversal lists also spell `/` as `%c1%af` and `.` as `%c0%5e` or `%c0%fe`. The
 /// first is the overlong form of `o` and decodes to it, the others to U+FFFD, so a
 /// traversal spelled only with them is not found.
-fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
     let bytes = text.as_bytes();
     let lower_needed = memchr::memchr2(b'%', b'\\', bytes).is_some()
         || bytes.windows(2).any(|pair| pair[0] == b'0' && matches!(pair[1], b'x' | b'X'))
@@ -445,19 +455,23 @@ fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
     if !lower_needed {
         return std::borrow::Cow::Borrowed(text);
     }
-    static SPELLINGS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::new(SEPARATOR_SPELLINGS.iter().map(|(spelling, _)| spelling))
+    static SPELLINGS: LazyLock<LiteralSet> = LazyLock::new(|| {
+        LiteralSet::new(SEPARATOR_SPELLINGS.iter().map(|(spelling, _)| spelling), MatchKind::Standard, false)
             .expect("the separator spellings are a valid automaton")
     });
 
     let mut out = text.to_ascii_lowercase();
-    // A replacement can make a later spelling appear, so once one spelling is present
-    // they are replaced one by one, in order.
-    if SPELLINGS.is_match(&out) {
-        for (spelling, replacement) in SEPARATOR_SPELLINGS {
-            if out.contains(spelling) {
-                out = out.replace(spelling, replacement);
-            }
+    // No spelling contains a replacement character (a test checks this), so a replacement
+    // never makes a spelling appear, and one overlapping search finds every spelling that
+    // needs replacing. Occurrences of two spellings can overlap, so they are replaced one
+    // spelling at a time, in list order.
+    let mut present = 0u64;
+    for found in SPELLINGS.find_overlapping_iter(out.as_bytes()) {
+        present |= 1 << found.pattern().as_usize();
+    }
+    for (index, (spelling, replacement)) in SEPARATOR_SPELLINGS.iter().enumerate() {
+        if present & (1 << index) != 0 && out.contains(spelling) {
+            out = out.replace(spelling, replacement);
         }
     }
     if out.contains('\\') {
@@ -468,25 +482,33 @@ fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
     if out.contains('\u{fffd}') || out.contains('%') {
         out = lax_separators(&out);
     }
-    if out == text { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(out) }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Replaces U+FFFD and `%` escapes that are not two hex digits with `/`.
 fn lax_separators(text: &str) -> String {
+    let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.char_indices().peekable();
+    let mut chars = text.char_indices();
     while let Some((index, c)) = chars.next() {
         match c {
             '\u{fffd}' => out.push('/'),
             '%' => {
-                let next: Vec<char> = text[index + 1..].chars().take(2).collect();
-                let valid = next.len() == 2 && next.iter().all(|c| c.is_ascii_hexdigit());
+                // Hex digits and other alphanumeric characters are ASCII, one byte each.
+                let first = bytes.get(index + 1).copied();
+                let second = first.filter(u8::is_ascii).and_then(|_| bytes.get(index + 2).copied());
+                let valid =
+                    first.is_some_and(|b| b.is_ascii_hexdigit()) && second.is_some_and(|b| b.is_ascii_hexdigit());
                 if valid {
                     out.push('%');
                 } else {
                     out.push('/');
                     // Skip the junk digits of the escape.
-                    for _ in 0..next.iter().take_while(|c| c.is_ascii_alphanumeric()).count().min(2) {
+                    let junk = [first, second]
+                        .into_iter()
+                        .take_while(|b| b.is_some_and(|b| b.is_ascii_alphanumeric()))
+                        .count();
+                    for _ in 0..junk {
                         chars.next();
                     }
                 }
@@ -665,6 +687,36 @@ mod tests {
     }
 
     #[test]
+    fn separator_spellings_lack_replacements() {
+        // `canonical_separators` relies on this: a replacement then never makes another
+        // spelling appear.
+        assert!(SEPARATOR_SPELLINGS.len() <= 64, "a u64 holds one bit per spelling");
+        for (spelling, _) in SEPARATOR_SPELLINGS {
+            for (_, replacement) in SEPARATOR_SPELLINGS {
+                assert!(!spelling.contains(replacement), "spelling {spelling:?} contains {replacement:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn lax_separator_cases() {
+        let cases = [
+            ("%2f", "%2f"),
+            ("a%qfb", "a/b"),
+            ("a%q", "a/"),
+            ("a%", "a/"),
+            ("%%41", "/%41"),
+            ("%\u{e9}x", "/\u{e9}x"),
+            ("%a\u{e9}", "/\u{e9}"),
+            ("x\u{fffd}y", "x/y"),
+            ("%zz%2e", "/%2e"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(lax_separators(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
     fn climbing_segment_cases() {
         let cases: [(&[u8], bool); 10] = [
             (b"..", true),
@@ -734,6 +786,7 @@ mod tests {
             ("script on an ip address", "http://203.0.113.7/x.php", "page"),
             ("ftp url", "ftp://files.example", "x"),
             ("ftps url", "ftps://files.example", "x"),
+            ("webdav url in an include parameter", "webdav://203.0.113.7/share/x.php", "page"),
             ("ip address over ftp", "ftp://192.0.2.1", "tag"),
             ("remote jar archive", "jar:http://evil.example/b.zip!/a", "x"),
             ("include directory in brackets", "https://foo.example", "_CONF[path]"),

@@ -57,6 +57,17 @@ impl TemplateRules {
 
         let mut i = 0;
         while i + 1 < bytes.len() {
+            // Every opener ends in `{`, `%`, `(`, `[` or `=`, so the scan jumps to the next
+            // of those bytes.
+            let rest = &bytes[i + 1..];
+            let Some(offset) = [memchr::memchr3(b'{', b'%', b'(', rest), memchr::memchr2(b'[', b'=', rest)]
+                .into_iter()
+                .flatten()
+                .min()
+            else {
+                break;
+            };
+            i += offset;
             let (open_len, close): (usize, &[u8]) = match (bytes[i], bytes[i + 1]) {
                 (b'{', b'{') => (2, b"}}"),
                 (b'$', b'{') | (b'#', b'{') | (b'*', b'{') | (b'@', b'{') | (b'~', b'{') => (2, b"}"),

@@ -33,9 +33,10 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::MatchKind;
 
 use crate::finding::Confidence;
+use crate::rules::literals::LiteralSet;
 
 mod probes;
 
@@ -339,26 +340,40 @@ fn detect_in(text: &str) -> Option<XssMatch> {
 /// `document.cookie`, `document.domain`, `window.location=`, `.innerHTML=`,
 /// `document.write(`.
 fn dom_access(bytes: &[u8]) -> Option<usize> {
-    const MARKERS: &[&str] = &[
-        "document.cookie",
-        "document.domain",
-        "document.write",
-        "document.location",
-        "window.location",
-        "document.createelement(",
-        "document.body.appendchild",
-        "document.queryselector",
-        "document.getelementby",
-        ".innerhtml=",
-        ".innerhtml =",
-        ".outerhtml=",
-        "location.href=",
-        "window.open(",
-    ];
-    static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| markers_searcher(MARKERS));
+    static SEARCHER: LazyLock<LiteralSet> = LazyLock::new(|| markers_searcher(DOM_MARKERS));
     // Every marker has a dot, and a property read without a dot has a bracket.
     memchr::memchr2(b'.', b'[', bytes)?;
-    leftmost_marker(&SEARCHER, bytes).or_else(|| document_property(bytes))
+    let marker = if may_contain_dom_marker(bytes) { leftmost_marker(&SEARCHER, bytes) } else { None };
+    marker.or_else(|| document_property(bytes))
+}
+
+/// Markers of script that reads or writes the page, for [`dom_access`].
+const DOM_MARKERS: &[&str] = &[
+    "document.cookie",
+    "document.domain",
+    "document.write",
+    "document.location",
+    "window.location",
+    "document.createelement(",
+    "document.body.appendchild",
+    "document.queryselector",
+    "document.getelementby",
+    ".innerhtml=",
+    ".innerhtml =",
+    ".outerhtml=",
+    "location.href=",
+    "window.open(",
+];
+
+/// False when `bytes` cannot contain any of [`DOM_MARKERS`]. Every marker has a dot after
+/// `document`, `window` or `location`, or before `innerhtml` or `outerhtml`, in any case,
+/// and looking around the dots is cheaper than the marker search.
+fn may_contain_dom_marker(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'.', bytes).any(|dot| {
+        let (before, after) = (&bytes[..dot], &bytes[dot + 1..]);
+        [b"document".as_slice(), b"window", b"location"].iter().any(|name| ends_with_ignore_case(before, name))
+            || [b"innerhtml".as_slice(), b"outerhtml"].iter().any(|name| starts_with_ignore_case(after, name))
+    })
 }
 
 /// `document` followed by a read of `cookie`, `domain`, `location` or `write` written the
@@ -492,15 +507,11 @@ fn template_call(bytes: &[u8]) -> Option<usize> {
 
 /// Builds a case-insensitive searcher whose first match starts where the leftmost of
 /// `markers` starts.
-fn markers_searcher(markers: &[&str]) -> AhoCorasick {
-    AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(markers)
-        .expect("marker lists are valid automata")
+fn markers_searcher(markers: &[&str]) -> LiteralSet {
+    LiteralSet::new(markers, MatchKind::LeftmostFirst, true).expect("marker lists are valid automata")
 }
 
-fn leftmost_marker(searcher: &AhoCorasick, bytes: &[u8]) -> Option<usize> {
+fn leftmost_marker(searcher: &LiteralSet, bytes: &[u8]) -> Option<usize> {
     searcher.find(bytes).map(|found| found.start())
 }
 
@@ -885,11 +896,7 @@ fn attribute_breakout(bytes: &[u8]) -> Option<usize> {
     /// Attributes looked at between the quote and the handler.
     const MAX_ATTRIBUTES: usize = 4;
 
-    for (at, &b) in bytes.iter().enumerate() {
-        let typographic = matches!(b, 0x99 | 0x9d) && at >= 2 && bytes[at - 2..at] == [0xe2, 0x80];
-        if !matches!(b, b'"' | b'\'' | b'`') && !typographic {
-            continue;
-        }
+    for at in quote_positions(bytes) {
         // Boolean attributes such as `autofocus`, and attributes with values, may stand
         // between the quote and the handler.
         let mut i = at + 1;
@@ -931,11 +938,24 @@ fn is_known_event(name: &[u8]) -> bool {
 
 /// Returns the position of a quote that ends a JavaScript string, followed by an operator
 /// and a call of a sink: `';alert(1)//`, `"-alert(1)-"`, `\';eval(name)//`.
+/// Positions of the quotes in `bytes` that can end an attribute value, in order: `"`, `'`,
+/// a backtick, and the last byte of the typographic quotes U+2019 and U+201D.
+fn quote_positions(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    // Typographic quotes are not ASCII, so an ASCII value is searched with memchr, which
+    // is faster than a look at every byte.
+    let ascii = bytes.is_ascii();
+    let ascii_quotes = ascii.then(|| memchr::memchr3_iter(b'"', b'\'', b'`', bytes));
+    let any_quotes = (!ascii).then(|| {
+        (0..bytes.len()).filter(move |&at| {
+            let typographic = matches!(bytes[at], 0x99 | 0x9d) && at >= 2 && bytes[at - 2..at] == [0xe2, 0x80];
+            matches!(bytes[at], b'"' | b'\'' | b'`') || typographic
+        })
+    });
+    ascii_quotes.into_iter().flatten().chain(any_quotes.into_iter().flatten())
+}
+
 fn js_breakout(bytes: &[u8]) -> Option<usize> {
-    for (at, &b) in bytes.iter().enumerate() {
-        if !matches!(b, b'"' | b'\'' | b'`') {
-            continue;
-        }
+    for at in memchr::memchr3_iter(b'"', b'\'', b'`', bytes) {
         let mut i = skip_while(bytes, at + 1, is_space);
         let operators_start = i;
         i = skip_while(bytes, i, |b| {
@@ -1003,19 +1023,33 @@ fn sink_call(bytes: &[u8], start: usize) -> Option<usize> {
 
 /// CSS that runs script, as written.
 fn style_marker(bytes: &[u8]) -> Option<usize> {
-    const MARKERS: &[&str] = &[
-        "expression(",
-        "behavior:",
-        "behaviour:",
-        "-moz-binding",
-        "url(javascript",
-        "url('javascript",
-        "url(\"javascript",
-    ];
-    static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| markers_searcher(MARKERS));
-    // Every marker has one of these bytes, so a value without them has no marker.
-    memchr::memchr3(b'(', b':', b'-', bytes)?;
+    static SEARCHER: LazyLock<LiteralSet> = LazyLock::new(|| markers_searcher(STYLE_MARKERS));
+    if !may_contain_style_marker(bytes) {
+        return None;
+    }
     leftmost_marker(&SEARCHER, bytes)
+}
+
+/// Markers of CSS that runs script, for [`style_marker`].
+const STYLE_MARKERS: &[&str] = &[
+    "expression(",
+    "behavior:",
+    "behaviour:",
+    "-moz-binding",
+    "url(javascript",
+    "url('javascript",
+    "url(\"javascript",
+];
+
+/// False when `bytes` cannot contain any of [`STYLE_MARKERS`]. Every marker contains `n(`,
+/// `url(`, `r:` or `-moz` in any case, and looking around the `(`, `:` and `-` bytes is
+/// cheaper than the marker search.
+fn may_contain_style_marker(bytes: &[u8]) -> bool {
+    memchr::memchr3_iter(b'(', b':', b'-', bytes).any(|at| match bytes[at] {
+        b'(' => ends_with_ignore_case(&bytes[..at], b"n") || ends_with_ignore_case(&bytes[..at], b"url"),
+        b':' => ends_with_ignore_case(&bytes[..at], b"r"),
+        _ => starts_with_ignore_case(&bytes[at + 1..], b"moz"),
+    })
 }
 
 /// `alert(1)`, `prompt(document.cookie)`, `confirm\`1\``: calls with arguments that only
@@ -1025,12 +1059,8 @@ fn style_marker(bytes: &[u8]) -> Option<usize> {
 /// one.
 fn probe_call(bytes: &[u8]) -> Option<usize> {
     const PROBES: &[&str] = &["alert", "prompt", "confirm", "eval", "settimeout", "setinterval"];
-    static SEARCHER: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(PROBES)
-            .expect("the probe names are a valid automaton")
+    static SEARCHER: LazyLock<LiteralSet> = LazyLock::new(|| {
+        LiteralSet::new(PROBES, MatchKind::Standard, true).expect("the probe names are a valid automaton")
     });
 
     // A call is a name, spaces, and `(` or a backtick; a name passed as a value follows
@@ -1326,13 +1356,15 @@ pub(crate) fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> 
     if needle.is_empty() || haystack.len() < needle.len() {
         return None;
     }
-    let first = needle[0];
+    // Jump between occurrences of the needle's rarest byte in either case. They come in
+    // order, so the first candidate that matches is the leftmost match.
+    let anchor = (0..needle.len()).max_by_key(|&i| (byte_rarity(needle[i]), std::cmp::Reverse(i))).unwrap_or(0);
+    let rare = needle[anchor];
     let last_start = haystack.len() - needle.len();
     let mut from = 0;
-    // Jump between occurrences of the first byte in either case.
     while from <= last_start {
-        let offset =
-            memchr::memchr2(first.to_ascii_lowercase(), first.to_ascii_uppercase(), &haystack[from..=last_start])?;
+        let window = &haystack[from + anchor..=last_start + anchor];
+        let offset = memchr::memchr2(rare.to_ascii_lowercase(), rare.to_ascii_uppercase(), window)?;
         let at = from + offset;
         if haystack[at..at + needle.len()].eq_ignore_ascii_case(needle) {
             return Some(at);
@@ -1342,9 +1374,87 @@ pub(crate) fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> 
     None
 }
 
+/// Returns an estimate of how rare byte `b` is in parameter values, higher for rarer
+/// bytes. Letters rank by their frequency in English text. The punctuation of URLs and
+/// forms ranks with `d`, digits with `p`, and other bytes with `q`.
+fn byte_rarity(b: u8) -> u8 {
+    BYTE_RARITY[b as usize]
+}
+
+/// The table of [`byte_rarity`].
+static BYTE_RARITY: [u8; 256] = {
+    const LETTERS_BY_FREQUENCY: &[u8] = b"etaoinshrdlcumwfgypbvkjxqz";
+    const COMMON_PUNCTUATION: &[u8] = b"/.=&-_%+,";
+    let mut table = [25u8; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = 20;
+        i += 1;
+    }
+    i = 0;
+    while i < COMMON_PUNCTUATION.len() {
+        table[COMMON_PUNCTUATION[i] as usize] = 10;
+        i += 1;
+    }
+    table[b' ' as usize] = 0;
+    i = 0;
+    while i < LETTERS_BY_FREQUENCY.len() {
+        let letter = LETTERS_BY_FREQUENCY[i];
+        table[letter as usize] = i as u8 + 1;
+        table[letter.to_ascii_uppercase() as usize] = i as u8 + 1;
+        i += 1;
+    }
+    table
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_ignore_case_finds_leftmost() {
+        let naive = |haystack: &[u8], needle: &[u8]| {
+            (!needle.is_empty() && haystack.len() >= needle.len())
+                .then(|| haystack.windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle)))
+                .flatten()
+        };
+        let haystacks: [&[u8]; 7] =
+            [b"", b"x", b"JavaScript:alert(1)", b"a script: b SCRIPT:", b"zzz", b"qqqzq", b"\xe2\x80\x99 script"];
+        let needles: [&[u8]; 7] = [b"script:", b"z", b"qz", b"alert(", b"x", b"", b"javascript:alert(1)x"];
+        for haystack in haystacks {
+            for needle in needles {
+                assert_eq!(
+                    find_ignore_case(haystack, needle),
+                    naive(haystack, needle),
+                    "haystack {:?} needle {:?}",
+                    String::from_utf8_lossy(haystack),
+                    String::from_utf8_lossy(needle)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dom_markers_pass_their_gate() {
+        for marker in DOM_MARKERS {
+            assert!(may_contain_dom_marker(marker.as_bytes()), "marker {marker:?}");
+            assert!(may_contain_dom_marker(marker.to_ascii_uppercase().as_bytes()), "marker {marker:?} in upper case");
+            assert_eq!(dom_access(marker.as_bytes()), Some(0), "marker {marker:?}");
+        }
+        assert!(!may_contain_dom_marker(b"example.com/a.b"));
+    }
+
+    #[test]
+    fn style_markers_pass_their_gate() {
+        for marker in STYLE_MARKERS {
+            assert!(may_contain_style_marker(marker.as_bytes()), "marker {marker:?}");
+            assert!(
+                may_contain_style_marker(marker.to_ascii_uppercase().as_bytes()),
+                "marker {marker:?} in upper case"
+            );
+        }
+        assert!(!may_contain_style_marker(b"alert(1) a: b - c"));
+    }
 
     #[test]
     fn xss_cases() {
