@@ -24,6 +24,7 @@ const MUST_TRIGGER: &[(&str, &str, &str)] = &[
     ("sqli.clause", "sort", "1' ORDER BY 10--"),
     ("sqli.comment_truncation", "user", "admin'--"),
     ("sqli.statement", "q", "SELECT name FROM users WHERE id = 1"),
+    ("sqli.fragment", "sort", "AND deleted = 0)"),
     ("xss.script_tag", "q", "<script>alert(document.cookie)</script>"),
     ("xss.event_handler", "q", "<img src=x onerror=alert(1)>"),
     ("xss.javascript_url", "next", "javascript:alert(1)"),

@@ -5,7 +5,9 @@
 //!   object (`{"$ne": null}`).
 //! - `nosql.js_injection`: a value that ends a JavaScript string and adds a statement or
 //!   condition that `$where` evaluates (`'; return true; var x='`, `' || '1'=='1`,
-//!   `'; sleep(5000); '`, `this.password.match(/.*/)`).
+//!   `'; sleep(5000); '`, `this.password.match(/.*/)`), a MongoDB shell call
+//!   (`db.users.insert({...})`), or a busy-wait loop on the clock
+//!   (`do{d = new Date();}while(d-start<10000)`).
 //!
 //! `$5 off` and `${price}` contain no operator name.
 
@@ -37,7 +39,7 @@ impl NosqlRules {
             value: ascii_regex(&format!(r#"(?i)(?:[{{,\[]\s*["']?\$(?:{OPERATORS})["']?\s*:|\[\$(?:{OPERATORS})\]\s*=)"#))
                 .expect("the operator value pattern is valid"),
             javascript: ascii_regex(
-                r#"(?i)['"]\s*(?:;|\|\||&&)\s*(?:return\s+(?:true|1|this|!)|sleep\s*\(|while\s*\(\s*(?:true|1)|this\.\w+|db\.\w+|var\s+\w+\s*=|['"]?\w*['"]?\s*===?\s*['"]?\w*)|\bthis\.\w+\.match\s*\(|\bdb\.(?:getcollection|\w+\.find)\s*\(|;\s*return\s+true\b|\$where\s*["']?\s*:\s*["']"#,
+                r#"(?i)['"]\s*(?:;|\|\||&&)\s*(?:return\s+(?:true|1|this|!)|sleep\s*\(|while\s*\(\s*(?:true|1)|this\.\w+|db\.\w+|var\s+\w+\s*=|['"]?\w*['"]?\s*===?\s*['"]?\w*)|\bthis\.\w+\.match\s*\(|\bdb\.(?:getcollection|\w+\.(?:find|findone|insert|insertone|insertmany|update|updateone|updatemany|remove|deleteone|deletemany|drop|aggregate|count))\s*\(|\bdo\s*\{[^}]*\bnew\s+date\b[^}]*\}\s*while\s*\(|;\s*return\s+true\b|\$where\s*["']?\s*:\s*["']"#,
             )
             .expect("the JavaScript injection pattern is valid"),
         }
@@ -87,6 +89,8 @@ mod tests {
             "'; sleep(5000); '",
             "this.password.match(/.*/)",
             r#"{"$where": "sleep(100)"}"#,
+            "db.injection.insert({success:1});",
+            ";var date = new Date(); do{curDate = new Date();}while(curDate-date<10000)",
         ];
         for input in values {
             assert!(rules.detect(input, false).is_some(), "input {input:?}");
@@ -101,5 +105,7 @@ mod tests {
         assert_eq!(rules.detect("${price}", false), None);
         assert_eq!(rules.detect("cost: $ne", false), None);
         assert_eq!(rules.detect("it's a dog; return it", false), None);
+        assert_eq!(rules.detect("db.example.com", false), None);
+        assert_eq!(rules.detect("do {new date} while you wait", false), None);
     }
 }

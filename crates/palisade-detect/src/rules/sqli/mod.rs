@@ -19,7 +19,12 @@
 //! - `sqli.comment_truncation`: a literal closed by the value and the rest of the query cut
 //!   off by a comment (`admin'--`).
 //! - `sqli.statement`: the whole value is a query such as `SELECT ... FROM ...`.
+//!
+//! Values the walk does not flag go on to [`fragments`]: keywords hidden by comments or
+//! misspelled for filters, PostgreSQL casts and JSON operators, and pieces of SQL sent
+//! alone (`sqli.fragment`, low confidence).
 
+mod fragments;
 mod lexer;
 
 use std::sync::LazyLock;
@@ -54,12 +59,16 @@ pub fn detect(text: &str) -> Option<SqlMatch> {
     }
     // `id=1 and 1=1` as one value: a query-string pair or a form body stored in a single
     // field. The part after the name is a value of its own.
+    let value_at = assigned_value_start(text);
     if best.is_none()
-        && let Some(value_at) = assigned_value_start(text)
+        && let Some(value_at) = value_at
     {
         best = detect_in_contexts(&text[value_at..], &mut tokens).map(|m| SqlMatch { at: m.at + value_at, ..m });
     }
-    best
+    best.or_else(|| fragments::detect(text)).or_else(|| {
+        let value_at = value_at?;
+        fragments::detect(&text[value_at..]).map(|m| SqlMatch { at: m.at + value_at, ..m })
+    })
 }
 
 /// Returns where the value starts in text of the form `name=value`, whose name is a
