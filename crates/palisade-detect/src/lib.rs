@@ -150,6 +150,11 @@ impl Detector {
         let mut hits: Vec<Hit> = Vec::new();
         let context = ValueContext { name, is_key: section.is_key() };
         self.rules.check(text, &decoded.facts, context, allowed, &mut hits);
+        if hits.is_empty()
+            && let Some(inner) = normalize::base64_text(text)
+        {
+            self.check_base64(section, name, &inner, allowed, context, findings);
+        }
         if allowed.contains(AttackClass::CrlfInjection) && !hits.iter().any(|h| h.class == AttackClass::CrlfInjection) {
             let found = rules::crlf::bare_line_break(section, text)
                 .or_else(|| if section == LocationSection::Header { None } else { rules::crlf::request_line(text) });
@@ -183,6 +188,36 @@ impl Detector {
             }
         }
 
+        self.record(section, name, text, hits, findings);
+        text.len()
+    }
+
+    /// Checks the text inside a Base64 value, which payloads are wrapped in to pass
+    /// filters that read only the outer value. Serialization streams are left to the rules
+    /// that read their Base64 form, and a finding inside counts at most medium confidence:
+    /// the wrapping also contains ordinary text.
+    fn check_base64(
+        &self,
+        section: LocationSection,
+        name: &str,
+        inner: &str,
+        allowed: ClassSet,
+        context: ValueContext<'_>,
+        findings: &mut Vec<Finding>,
+    ) {
+        let decoded = normalize::decode(inner, self.config.limits.max_decode_rounds);
+        let mut hits = Vec::new();
+        let allowed = allowed.without(ClassSet::of(&[AttackClass::Deserialization]));
+        self.rules.check(&decoded.text, &decoded.facts, context, allowed, &mut hits);
+        for hit in &mut hits {
+            hit.confidence = hit.confidence.min(Confidence::Medium);
+        }
+        self.record(section, name, &decoded.text, hits, findings);
+    }
+
+    /// Turns the hits in `text` into findings, without the ones below the configured
+    /// confidence, of disabled rules, or already found at the same location.
+    fn record(&self, section: LocationSection, name: &str, text: &str, hits: Vec<Hit>, findings: &mut Vec<Finding>) {
         for hit in hits {
             if hit.confidence < self.config.min_confidence
                 || self.config.disabled_rules.iter().any(|r| r == hit.rule_id)
@@ -203,6 +238,5 @@ impl Detector {
                 confidence: hit.confidence,
             });
         }
-        text.len()
     }
 }

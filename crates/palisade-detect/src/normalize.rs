@@ -452,6 +452,47 @@ fn fold_characters(value: &str, facts: &mut DecodeFacts) -> Option<String> {
     Some(out)
 }
 
+/// Shortest Base64 value whose decoded text is checked: 16 characters hold 12 bytes, as
+/// long as the shortest payloads worth wrapping.
+const MIN_BASE64_CHARS: usize = 16;
+
+/// Decodes `text` when it is one Base64 token (standard or URL-safe alphabet, padded or
+/// not) of at least [`MIN_BASE64_CHARS`] characters whose bytes are printable UTF-8 text.
+/// Tokens, hashes and images decode to binary bytes and give `None`.
+pub fn base64_text(text: &str) -> Option<String> {
+    use base64::Engine;
+
+    let bytes = text.as_bytes();
+    if bytes.len() < MIN_BASE64_CHARS {
+        return None;
+    }
+    let unpadded = text.trim_end_matches('=');
+    let (mut standard, mut url_safe, mut upper, mut lower) = (false, false, false, false);
+    for &b in unpadded.as_bytes() {
+        match b {
+            b'A'..=b'Z' => upper = true,
+            b'a'..=b'z' => lower = true,
+            b'0'..=b'9' => {}
+            b'+' | b'/' => standard = true,
+            b'-' | b'_' => url_safe = true,
+            _ => return None,
+        }
+    }
+    // Words and numbers are valid Base64 too, but encoded text has both letter cases.
+    if !(upper && lower) || standard && url_safe || bytes.len() - unpadded.len() > 2 {
+        return None;
+    }
+    let engine = if url_safe {
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+    } else {
+        &base64::engine::general_purpose::STANDARD_NO_PAD
+    };
+    let decoded = engine.decode(unpadded).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let printable = decoded.chars().filter(|c| !c.is_control() || c.is_ascii_whitespace()).count();
+    (printable * 10 >= decoded.chars().count() * 9).then_some(decoded)
+}
+
 /// True for characters whose UTF-16 code unit or Latin-1 truncation ends in 0x0A or 0x0D, which
 /// some HTTP stacks turn into LF or CR when they write them into a header.
 pub fn is_crlf_lookalike(c: char) -> bool {
@@ -462,6 +503,22 @@ pub fn is_crlf_lookalike(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64_text_decodes_encoded_text_only() {
+        // "1' OR '1'='1' --" in the standard alphabet, padded and unpadded.
+        assert_eq!(base64_text("MScgT1IgJzEnPScxJyAtLQ==").as_deref(), Some("1' OR '1'='1' --"));
+        assert_eq!(base64_text("MScgT1IgJzEnPScxJyAtLQ").as_deref(), Some("1' OR '1'='1' --"));
+        // "<a href=?>x</a>" has `?>` and `/a` that encode with `_` and `-` in the URL-safe
+        // alphabet.
+        assert_eq!(base64_text("PGEgaHJlZj0_Png8L2E-").as_deref(), Some("<a href=?>x</a>"));
+        // Too short, one letter case, mixed alphabets, other characters, binary bytes.
+        assert_eq!(base64_text("T1IgMT0x"), None);
+        assert_eq!(base64_text("abcdefghijklmnopqrstuvwxyz"), None);
+        assert_eq!(base64_text("PGEgaHJlZj0_Png8L2E+Cg"), None);
+        assert_eq!(base64_text("hello world, hello world"), None);
+        assert_eq!(base64_text("q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQ"), None);
+    }
 
     fn decoded(value: &str) -> String {
         decode(value, 4).text.into_owned()

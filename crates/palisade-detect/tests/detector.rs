@@ -171,6 +171,33 @@ fn min_confidence_and_disabled_rules_apply() {
     assert!(detector.inspect_value(&Location::query("q"), "admin'--").is_empty());
 }
 
+#[test]
+fn base64_wrapped_payloads_are_read() {
+    use base64::Engine;
+    let detector = detector();
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD_NO_PAD.encode(text);
+
+    let findings = detector.inspect_value(&Location::query("q"), &encode("-1 UNION SELECT password FROM users--"));
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert_eq!(findings[0].rule_id, "sqli.union");
+    // Inside Base64 a finding is at most medium confidence, and the evidence is decoded.
+    assert_eq!(findings[0].confidence, Confidence::Medium);
+    assert!(findings[0].evidence.contains("UNION SELECT"), "{}", findings[0].evidence);
+
+    let findings = detector.inspect_value(&Location::query("q"), &encode("<script>alert(1)</script>"));
+    assert_eq!(findings.iter().map(|f| f.class).collect::<Vec<_>>(), [AttackClass::Xss]);
+
+    // A JWT header, an encoded sentence and an encoded binary digest are no attacks.
+    for value in [
+        "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+        &encode("Meet me at the station at 5 o'clock, bring the tickets"),
+        "q83vEjRWeJCrze8SNFZ4kKvN7xI0VniQ",
+    ] {
+        let findings = detector.inspect_value(&Location::query("q"), value);
+        assert!(findings.is_empty(), "{value}: {findings:?}");
+    }
+}
+
 fn trace(method: &str, path: &str, query: &[(&str, &str)], headers: &[(&str, &str)], body: &[u8]) -> Trace {
     let headers: Vec<Header> = headers.iter().map(|(n, v)| Header::new(*n, *v)).collect();
     let content_type = palisade_core::trace::header_value(&headers, "content-type").map(str::to_string);
