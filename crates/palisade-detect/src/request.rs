@@ -250,6 +250,13 @@ fn inspect_body(walk: &mut Walk<'_>, content_type: &str, bytes: &[u8]) {
             }
             let summary = xml::walk(&text, limits.max_body_depth, &mut |item| match item {
                 BodyItem::Key { path, key } => walk.visit(LocationSection::BodyKey, path, key),
+                // XStream and XMLDecoder name classes in element names and attribute values;
+                // a class name as an attribute name instantiates nothing.
+                BodyItem::Attribute { path, key } => {
+                    let classes = classes_for(LocationSection::BodyKey, path)
+                        .without(ClassSet::of(&[AttackClass::Deserialization]));
+                    walk.visit_with(LocationSection::BodyKey, path, key, classes)
+                }
                 BodyItem::Value { path, value } => walk.visit(LocationSection::Body, path, value),
             });
             walk.inspection.skipped.too_deep += summary.too_deep;
@@ -275,7 +282,7 @@ fn inspect_json(walk: &mut Walk<'_>, bytes: &[u8], section: LocationSection, pre
     let mut name = String::new();
     let summary = json::walk(bytes, max_depth, &mut |item| {
         let (path, text, item_section) = match item {
-            BodyItem::Key { path, key } => (path, key, key_section),
+            BodyItem::Key { path, key } | BodyItem::Attribute { path, key } => (path, key, key_section),
             BodyItem::Value { path, value } => (path, value, section),
         };
         name.clear();
@@ -284,7 +291,7 @@ fn inspect_json(walk: &mut Walk<'_>, bytes: &[u8], section: LocationSection, pre
             name.push('.');
         }
         name.push_str(path);
-        if item_section.is_key() || matches!(item, BodyItem::Key { .. }) {
+        if item_section.is_key() || matches!(item, BodyItem::Key { .. } | BodyItem::Attribute { .. }) {
             // A key is checked as itself, and the path it completes is checked for
             // prototype pollution (`constructor.prototype`).
             let mut classes = classes_for(LocationSection::BodyKey, &name);

@@ -231,6 +231,22 @@ fn found(detector: &Detector, trace: &Trace) -> Vec<(AttackClass, LocationSectio
 }
 
 #[test]
+fn xml_attribute_names_are_no_gadget_classes() {
+    let detector = detector();
+    let xml = [("Content-Type", "application/xml")];
+    let classes = |body: &[u8]| -> Vec<AttackClass> {
+        found(&detector, &trace("POST", "/", &[], &xml, body)).into_iter().map(|(class, _, _)| class).collect()
+    };
+
+    let element = classes(b"<java.lang.ProcessBuilder><command>id</command></java.lang.ProcessBuilder>");
+    assert!(element.contains(&AttackClass::Deserialization), "{element:?}");
+    let value = classes(b"<a class=\"java.lang.ProcessBuilder\">x</a>");
+    assert!(value.contains(&AttackClass::Deserialization), "{value:?}");
+    let attribute = classes(b"<xml><element java.lang.Runtime=\"attribute_value\">element_value</element></xml>");
+    assert!(!attribute.contains(&AttackClass::Deserialization), "{attribute:?}");
+}
+
+#[test]
 fn every_request_location_is_inspected() {
     use AttackClass::*;
     use LocationSection::*;

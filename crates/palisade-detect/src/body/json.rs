@@ -134,7 +134,7 @@ mod tests {
         let mut seen = Vec::new();
         let summary = walk(json.as_bytes(), max_depth, &mut |item| {
             seen.push(match item {
-                BodyItem::Key { path, key } => format!("key {path} {key}"),
+                BodyItem::Key { path, key } | BodyItem::Attribute { path, key } => format!("key {path} {key}"),
                 BodyItem::Value { path, value } => format!("value {path} {value}"),
             });
             true

@@ -12,9 +12,10 @@ pub mod xml;
 /// One value found in a body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyItem<'a> {
-    /// A key (object key, form or part name, XML element or attribute name) with the path
-    /// it sits at.
+    /// A key (object key, form or part name, XML element name) with the path it sits at.
     Key { path: &'a str, key: &'a str },
+    /// An XML attribute name with the path of its element.
+    Attribute { path: &'a str, key: &'a str },
     /// A leaf value at a path.
     Value { path: &'a str, value: &'a str },
 }

@@ -79,7 +79,7 @@ pub fn walk(text: &str, max_depth: usize, visit: &mut dyn FnMut(BodyItem<'_>) ->
             return summary;
         }
         for (attribute, value) in attributes(&tag[name_end..]) {
-            if !visit(BodyItem::Key { path: &path_text, key: attribute }) {
+            if !visit(BodyItem::Attribute { path: &path_text, key: attribute }) {
                 return summary;
             }
             if !visit(BodyItem::Value { path: &path_text, value }) {
@@ -165,6 +165,7 @@ mod tests {
         walk(xml, 32, &mut |item| {
             seen.push(match item {
                 BodyItem::Key { path, key } => format!("key {path} {key}"),
+                BodyItem::Attribute { path, key } => format!("attribute {path} {key}"),
                 BodyItem::Value { path, value } => format!("value {path} {value}"),
             });
             true
@@ -179,10 +180,10 @@ mod tests {
             seen,
             vec![
                 "key order order",
-                "key order id",
+                "attribute order id",
                 "value order 7",
                 "key order.item item",
-                "key order.item note",
+                "attribute order.item note",
                 "value order.item a > b",
                 "value order.item x",
                 "key order.empty empty",

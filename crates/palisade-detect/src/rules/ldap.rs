@@ -6,6 +6,11 @@
 //!   always-true and always-false filters `(&)` and `(|)` after a closing parenthesis.
 //!
 //! Parentheses in text ("(555) 123", "smile :)(") have no attribute and `=` after them.
+//! A value that is one or more whole filters, whose parentheses never close more than
+//! they opened, cannot close the application's filter: directory tools send such values
+//! (`(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))`).
+//! It counts only with a term that forces the result: a wildcard (`(|(objectClass=*))`),
+//! a negation, an empty `(&)` or `(|)`, or a constant (`(!(&(1=0)(userPassword=q)))`).
 
 use regex::bytes::Regex;
 
@@ -38,8 +43,44 @@ impl LdapRules {
             return None;
         }
         let found = self.filter.find(text.as_bytes())?;
+        if is_whole_filter(text) && !forces_result(text) {
+            return None;
+        }
         Some(LdapMatch { rule_id: "ldap.filter_injection", confidence: Confidence::High, at: found.start() })
     }
+}
+
+/// True when a filter contains a term that payloads use to force the result: a wildcard
+/// (`(uid=*)`), a negation (`(!(...))`), an empty `(&)` or `(|)`, or a constant such as
+/// `(1=0)`.
+fn forces_result(text: &str) -> bool {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    compact.contains("=*")
+        || compact.contains("(!")
+        || compact.contains("(&)")
+        || compact.contains("(|)")
+        || compact.as_bytes().windows(2).any(|pair| pair[0] == b'(' && pair[1].is_ascii_digit())
+}
+
+/// True when `text` (trimmed) starts with `(` and its parentheses balance without ever
+/// closing more than they opened.
+fn is_whole_filter(text: &str) -> bool {
+    let text = text.trim();
+    if !text.starts_with('(') {
+        return false;
+    }
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' => depth += 1,
+            b')' => match depth.checked_sub(1) {
+                Some(next) => depth = next,
+                None => return false,
+            },
+            _ => {}
+        }
+    }
+    depth == 0
 }
 
 impl Default for LdapRules {
@@ -60,12 +101,22 @@ mod tests {
             "admin)(&)",
             "admin)(|(password=*))",
             "(|(objectClass=*))",
+            "(&(uid=admin)(!(&(1=0)(userPassword=q))))",
             "x*)(cn=*",
             "*)(|(mail=*)",
         ] {
             assert!(rules.detect(input).is_some(), "input {input:?}");
         }
-        for input in ["(555) 123-4567", "smile :)(", "f(x)(y)", "(see notes) (draft)", "a=(b)"] {
+        for input in [
+            "(555) 123-4567",
+            "smile :)(",
+            "f(x)(y)",
+            "(see notes) (draft)",
+            "a=(b)",
+            // Whole filters that match no wildcard, as directory tools send them.
+            "(&(objectCategory=computer)(userAccountControl:1.2.840.113556.1.4.803:=8192))",
+            "(userAccountControl:1.2.840.113556.1.4.803:=67108864)(&(objectCategory=group)(groupType=2))",
+        ] {
             assert_eq!(rules.detect(input), None, "input {input:?}");
         }
     }

@@ -13,9 +13,10 @@
 //!   `os.system`) and YAML tags that construct Python or Ruby objects.
 //! - `deser.node`: `node-serialize` functions (`_$$ND_FUNC$$_`).
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder};
+use aho_corasick::MatchKind;
 
 use crate::finding::Confidence;
+use crate::rules::literals::LiteralSet;
 use crate::rules::patterns::PatternList;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,7 +58,7 @@ const JAVA_CLASS_WEAK: usize = 5;
 
 pub struct SerializedRules {
     patterns: PatternList,
-    gadget_words: AhoCorasick,
+    gadget_words: LiteralSet,
 }
 
 impl SerializedRules {
@@ -70,14 +71,21 @@ impl SerializedRules {
         patterns[DOTNET] = r#"(?i)AAEAAAD/////|\bobjectdataprovider\b|\bsystem\.diagnostics\.process\b|\bsystem\.windows\.data\b|\btypeconfusedelegate\b|\bwindowsidentity\b|\bsystem\.management\.automation\b|\bsystem\.configuration\.install\.assemblyinstaller|\bsystem\.web\.ui\.objectstateformatter|\$type["']?\s*:\s*["'](?:system|microsoft)\.|\bactivitysurrogateselector"#;
         patterns[PYTHON] = r"(?-i:\bgASV|\bgA[JNR][9jdc])|(?i)(?:^|\n)c(?:os|posix|nt|subprocess|builtins|__builtin__|commands|pty|platform|sys|runpy|importlib)\s*\n\s*(?:system|popen|eval|exec|execfile|check_output|call|run|spawn|getoutput|_exec|import_module)\b|!!python/(?:object|name|module)|!ruby/(?:object|hash|struct|marshal)|!!javax?\.|!!com\.sun|!!org\.|\b__reduce__\b|\bcos\nsystem";
         patterns[JAVA_CLASS_WEAK] = r"(?i)\bjava\.(?:io|lang|util|net|nio)\.[a-z]\w*|\borg\.apache\.commons\.\w+";
-        let gadget_words = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .build(GADGET_WORDS)
-            .expect("the gadget words are a valid automaton");
+        let gadget_words =
+            LiteralSet::new(GADGET_WORDS, MatchKind::Standard, true).expect("the gadget words are a valid automaton");
         Self { patterns: PatternList::new(&patterns).expect("the serialization patterns are valid"), gadget_words }
     }
 
     pub fn detect(&self, text: &str) -> Option<SerializedMatch> {
+        // XML attribute names instantiate no class: XStream and XMLDecoder name classes in
+        // element names and attribute values. The names are blanked, which keeps offsets.
+        if let Some(blanked) = blank_attribute_names(text) {
+            return self.detect_in(&blanked);
+        }
+        self.detect_in(text)
+    }
+
+    fn detect_in(&self, text: &str) -> Option<SerializedMatch> {
         let found = |rule_id, confidence, at| Some(SerializedMatch { rule_id, confidence, at });
         let bytes = text.as_bytes();
         let matches = self.patterns.matches(bytes);
@@ -113,9 +121,60 @@ impl Default for SerializedRules {
     }
 }
 
+/// Replaces the names of attributes in XML tags (`<a java.lang.Runtime="x">`) with spaces.
+/// Returns `None` when `text` has no such attribute.
+fn blank_attribute_names(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    if memchr::memchr(b'<', bytes).is_none() || memchr::memchr(b'=', bytes).is_none() {
+        return None;
+    }
+    let mut out: Option<Vec<u8>> = None;
+    let mut in_tag = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'<' => in_tag = true,
+            b'>' => in_tag = false,
+            b'=' if in_tag => {
+                let mut value = i + 1;
+                while value < bytes.len() && bytes[value].is_ascii_whitespace() {
+                    value += 1;
+                }
+                let Some(&quote) = bytes.get(value).filter(|b| matches!(b, b'"' | b'\'')) else {
+                    i += 1;
+                    continue;
+                };
+                let mut name_end = i;
+                while name_end > 0 && bytes[name_end - 1].is_ascii_whitespace() {
+                    name_end -= 1;
+                }
+                let mut name_start = name_end;
+                while name_start > 0 && is_name_byte(bytes[name_start - 1]) {
+                    name_start -= 1;
+                }
+                if name_start < name_end {
+                    let out = out.get_or_insert_with(|| bytes.to_vec());
+                    out[name_start..name_end].fill(b' ');
+                }
+                // The value is skipped whole, so a `>` inside it does not end the tag.
+                i = memchr::memchr(quote, &bytes[value + 1..]).map_or(bytes.len(), |end| value + 1 + end + 1);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // Only ASCII name bytes were replaced, so the text stays valid UTF-8.
+    out.map(|out| String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'$' | b'-')
+}
+
 /// Decodes base64 runs of 8 to 4096 characters at the three byte alignments and looks
 /// for gadget class names, which attackers encode to pass filters that read plain text.
-fn base64_gadget(text: &str, gadget_words: &AhoCorasick) -> Option<usize> {
+fn base64_gadget(text: &str, gadget_words: &LiteralSet) -> Option<usize> {
     const MIN_RUN: usize = 8;
     const MAX_RUN: usize = 4096;
 
@@ -199,6 +258,12 @@ mod tests {
             ("cos\nsystem\n(S'id'\ntR.", "deser.python"),
             ("!!python/object/apply:os.system ['id']", "deser.python"),
             (r#"{"rce":"_$$ND_FUNC$$_function(){require('child_process').exec('id')}()"}"#, "deser.node"),
+            // XStream names the class in an element; an attribute value can name one too.
+            (
+                "<java.lang.ProcessBuilder><command><string>id</string></command></java.lang.ProcessBuilder>",
+                "deser.java_class",
+            ),
+            (r#"<a class="java.lang.ProcessBuilder" b="x">"#, "deser.java_class"),
         ];
         for (input, rule) in attacks {
             assert_eq!(rules.detect(input).map(|m| m.rule_id), Some(rule), "input {input:?}");
@@ -217,6 +282,9 @@ mod tests {
             "O'Brien",
             "garcia",
             "Gandhi",
+            // Class names as XML attribute names instantiate nothing.
+            r#"<xml><element java.lang.Runtime="attribute_value">element_value</element></xml>"#,
+            r#"<element rO0ABQ = 'x' other="a>b">text</element>"#,
         ] {
             assert_eq!(rules.detect(input), None, "input {input:?}");
         }
