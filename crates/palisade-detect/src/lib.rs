@@ -195,7 +195,7 @@ impl Detector {
     /// Checks the text inside a Base64 value, which payloads are wrapped in to pass
     /// filters that read only the outer value. Serialization streams are left to the rules
     /// that read their Base64 form, and a finding inside counts at most medium confidence:
-    /// the wrapping also contains ordinary text.
+    /// the wrapping also contains ordinary text. Its evidence starts with `base64: `.
     fn check_base64(
         &self,
         section: LocationSection,
@@ -212,7 +212,15 @@ impl Detector {
         for hit in &mut hits {
             hit.confidence = hit.confidence.min(Confidence::Medium);
         }
+        let first = findings.len();
         self.record(section, name, &decoded.text, hits, findings);
+        // The evidence is decoded text that the request did not show as such.
+        const MARK: &str = "base64: ";
+        for finding in &mut findings[first..] {
+            let mut evidence = String::from(MARK);
+            evidence.extend(finding.evidence.chars().take(MAX_EVIDENCE_CHARS - MARK.len()));
+            finding.evidence = evidence;
+        }
     }
 
     /// Turns the hits in `text` into findings, without the ones below the configured

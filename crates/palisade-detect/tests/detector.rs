@@ -182,6 +182,7 @@ fn base64_wrapped_payloads_are_read() {
     assert_eq!(findings[0].rule_id, "sqli.union");
     // Inside Base64 a finding is at most medium confidence, and the evidence is decoded.
     assert_eq!(findings[0].confidence, Confidence::Medium);
+    assert!(findings[0].evidence.starts_with("base64: "), "{}", findings[0].evidence);
     assert!(findings[0].evidence.contains("UNION SELECT"), "{}", findings[0].evidence);
 
     let findings = detector.inspect_value(&Location::query("q"), &encode("<script>alert(1)</script>"));

@@ -157,13 +157,14 @@ pub fn run_findings(cli: &Cli, args: &FindingsArgs) -> Result<u8> {
             print_json(&PageDto { items, total: page.total, limit: args.limit, offset: args.offset })?
         }
         OutputFormat::Table => {
-            let mut out = table(&["TIME", "ACTOR", "CLASS", "RULE", "REQUEST", "LOCATION", "EVIDENCE"]);
+            let mut out = table(&["TIME", "ACTOR", "CLASS", "RULE", "CONFIDENCE", "REQUEST", "LOCATION", "EVIDENCE"]);
             for finding in &items {
                 out.add_row(vec![
                     short_time(&finding.time),
                     finding.actor.clone().unwrap_or_default(),
                     finding.class.clone(),
                     finding.rule_id.clone(),
+                    finding.confidence.clone(),
                     format!("{} {}{}", finding.method, finding.host, finding.path),
                     finding.location.clone(),
                     finding.evidence.clone(),
