@@ -99,6 +99,25 @@ where
     }
 }
 
+/// A path parameter. Unlike axum's `Path`, a segment that does not parse (`/alerts/abc`
+/// for a numeric id) is rejected with the API's JSON error body (400, `bad_request`).
+pub struct ApiPath<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiPath<T>
+where
+    axum::extract::Path<T>: axum::extract::FromRequestParts<S, Rejection = axum::extract::rejection::PathRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(ApiError::BadRequest(format!("invalid path parameter: {}", rejection.body_text()))),
+        }
+    }
+}
+
 impl From<palisade_store::StoreError> for ApiError {
     fn from(error: palisade_store::StoreError) -> Self {
         if let palisade_store::StoreError::Invalid(message) = error {

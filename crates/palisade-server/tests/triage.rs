@@ -71,6 +71,18 @@ async fn classes_alerts_and_roles() {
     let error: Value = bad.json().await.unwrap();
     assert_eq!(error["error"]["code"], "invalid_body");
     assert!(error["error"]["message"].as_str().unwrap().contains("unknown variant `done`"), "{error}");
+    let response = server
+        .client
+        .patch(format!("{}/api/v1/alerts/abc", server.base))
+        .header("authorization", format!("Bearer {analyst}"))
+        .header("content-type", "application/json")
+        .body(json!({"status": "resolved"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let error: Value = response.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "bad_request");
 
     let mark = json!({"section": "response.body", "path": "card", "class": card["class"]}).to_string();
     let response = server

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blocking;
 use crate::auth::{self, Caller};
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::metrics::Metrics;
 use crate::server::AppState;
 
@@ -363,7 +363,7 @@ pub async fn create_key(
 pub async fn revoke_key(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let store = state.store.clone();
     if !blocking(move || store.revoke_key(id)).await?? {

@@ -20,7 +20,7 @@ use palisade_store::{ActorFilter, AlertFilter, EndpointFilter, EndpointSort, Fin
 use serde::Deserialize;
 
 use crate::auth::{self, Caller};
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::metrics::Metrics;
 use crate::server::AppState;
 use dto::{
@@ -273,7 +273,7 @@ pub async fn alerts(
     Ok(Json(PageDto { items: page.items.iter().map(AlertDto::from).collect(), total: page.total, limit, offset }))
 }
 
-pub async fn alert(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<AlertDto>, ApiError> {
+pub async fn alert(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<AlertDto>, ApiError> {
     let store = state.store.clone();
     match blocking(move || store.alert(id)).await?? {
         Some(alert) => Ok(Json(AlertDto::from(&alert))),
@@ -290,7 +290,7 @@ pub struct AlertUpdate {
 
 pub async fn update_alert(
     State(state): State<AppState>,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(update): ApiJson<AlertUpdate>,
 ) -> Result<Json<AlertDto>, ApiError> {
     let store = state.store.clone();

@@ -1,7 +1,7 @@
 //! Security test results that `palisade test run --server` sends, kept for the dashboard
 //! and the API.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use palisade_core::timestamp::format_rfc3339;
@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::blocking;
 use super::dto::PageDto;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiPath};
 use crate::server::AppState;
 
 /// The fields of a submitted run that the store indexes; the whole body is kept as sent.
@@ -120,7 +120,7 @@ pub async fn list(
 }
 
 /// `GET /api/v1/test-runs/{id}`: the run with the document as sent.
-pub async fn show(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<TestRunDto>, ApiError> {
+pub async fn show(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<TestRunDto>, ApiError> {
     let store = state.store.clone();
     let Some((run, document)) = blocking(move || store.test_run(id)).await?? else {
         return Err(ApiError::NotFound(format!("test run {id}")));

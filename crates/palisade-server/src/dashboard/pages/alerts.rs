@@ -16,7 +16,7 @@ use super::super::{PAGE_ROWS, PageError, html as to_html};
 use super::{non_empty, notice};
 use crate::api::{self, AlertUpdate, blocking};
 use crate::auth::Caller;
-use crate::error::ApiJson;
+use crate::error::{ApiJson, ApiPath};
 use crate::server::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -209,7 +209,7 @@ pub async fn set_status(
     Form(form): Form<StatusForm>,
 ) -> Result<Response, PageError> {
     check_form(&caller, &form.csrf_token, Role::Analyst, "change alerts")?;
-    let _updated = api::update_alert(State(state), Path(id), ApiJson(AlertUpdate { status: form.status })).await?;
+    let _updated = api::update_alert(State(state), ApiPath(id), ApiJson(AlertUpdate { status: form.status })).await?;
     Ok(see_other(&with_notice(safe_next(&form.return_to), form.status.as_str())))
 }
 

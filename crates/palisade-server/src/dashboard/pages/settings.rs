@@ -17,7 +17,7 @@ use crate::api::access::{self, NewKey, NewUser, UserChange};
 use crate::api::blocking;
 use crate::auth::Caller;
 use crate::config::Config;
-use crate::error::{ApiError, ApiJson};
+use crate::error::{ApiError, ApiJson, ApiPath};
 use crate::server::AppState;
 
 const ROLES: &[Role] = &[Role::Viewer, Role::Analyst, Role::Admin, Role::Ingest];
@@ -425,7 +425,7 @@ pub async fn revoke_key(
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
     check_form(&caller, &form.csrf_token, Role::Admin, "manage keys")?;
-    access::revoke_key(State(state), Extension(caller), Path(id)).await?;
+    access::revoke_key(State(state), Extension(caller), ApiPath(id)).await?;
     Ok(see_other("/settings?notice=key-revoked#keys"))
 }
 
