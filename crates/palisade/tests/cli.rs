@@ -376,6 +376,19 @@ fn attack_session_flags_only_the_attacker() {
 }
 
 #[test]
+fn findings_table_shows_confidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = fixtures().join("jsonl/attack-session.jsonl");
+    assert!(palisade(dir.path(), &["ingest", "--quiet", session.to_str().unwrap()]).status.success());
+
+    let output = palisade(dir.path(), &["findings", "--limit", "1000"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.contains("CONFIDENCE"), "{table}");
+    assert!(table.contains(" high "), "{table}");
+}
+
+#[test]
 fn default_configuration_reads_back_and_bad_file_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let output = palisade(dir.path(), &["config", "defaults"]);

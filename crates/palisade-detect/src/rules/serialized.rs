@@ -258,7 +258,7 @@ mod tests {
             ("cos\nsystem\n(S'id'\ntR.", "deser.python"),
             ("!!python/object/apply:os.system ['id']", "deser.python"),
             (r#"{"rce":"_$$ND_FUNC$$_function(){require('child_process').exec('id')}()"}"#, "deser.node"),
-            // XStream names the class in an element; an attribute value can name one too.
+            // XStream names the class in an element, and an attribute value can name one too.
             (
                 "<java.lang.ProcessBuilder><command><string>id</string></command></java.lang.ProcessBuilder>",
                 "deser.java_class",
