@@ -389,6 +389,28 @@ fn findings_table_shows_confidence() {
 }
 
 #[test]
+fn alerts_table_and_detail_name_the_actor() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = fixtures().join("jsonl/attack-session.jsonl");
+    assert!(palisade(dir.path(), &["ingest", "--quiet", session.to_str().unwrap()]).status.success());
+
+    let output = palisade(dir.path(), &["alerts", "list", "--type", "attack_sqli"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let table = stdout(&output);
+    assert!(table.contains("ACTOR"), "{table}");
+    let row = table.lines().find(|line| line.contains("attack_sqli")).expect("an attack_sqli row");
+    assert!(row.contains("user:mallory"), "{table}");
+
+    let alerts = json(dir.path(), &["alerts", "list", "--type", "attack_sqli", "--format", "json"]);
+    let id = alerts["items"][0]["id"].as_i64().unwrap().to_string();
+    let output = palisade(dir.path(), &["alerts", "show", &id]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let detail = stdout(&output);
+    assert!(detail.contains("actor user:mallory"), "{detail}");
+    assert!(detail.contains("data class -"), "{detail}");
+}
+
+#[test]
 fn default_configuration_reads_back_and_bad_file_names_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let output = palisade(dir.path(), &["config", "defaults"]);

@@ -84,8 +84,20 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
                     print_json(&PageDto { items, total: page.total, limit: *limit, offset: *offset })?
                 }
                 OutputFormat::Table => {
-                    let mut out =
-                        table(&["ID", "STATUS", "SEVERITY", "TYPE", "HOST", "LOCATION", "CLASS", "COUNT", "LAST SEEN"]);
+                    // Data alerts have a data class and no actor. Attack and behaviour
+                    // alerts have an actor, and TYPE names their class (`attack_sqli`).
+                    let mut out = table(&[
+                        "ID",
+                        "STATUS",
+                        "SEVERITY",
+                        "TYPE",
+                        "HOST",
+                        "LOCATION",
+                        "DATA CLASS",
+                        "ACTOR",
+                        "COUNT",
+                        "LAST SEEN",
+                    ]);
                     for alert in &items {
                         out.add_row(vec![
                             alert.id.to_string(),
@@ -95,6 +107,7 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
                             alert.host.clone().unwrap_or_default(),
                             alert.location.clone().unwrap_or_default(),
                             alert.data_class.clone().unwrap_or_default(),
+                            alert.actor.clone().unwrap_or_default(),
                             alert.count.to_string(),
                             short_time(&alert.last_seen),
                         ]);
@@ -118,6 +131,13 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
                         alert.kind,
                         alert.endpoint_id.as_deref().unwrap_or("-"),
                         alert.count
+                    );
+                    println!(
+                        "host {}  location {}  data class {}  actor {}",
+                        alert.host.as_deref().unwrap_or("-"),
+                        alert.location.as_deref().unwrap_or("-"),
+                        alert.data_class.as_deref().unwrap_or("-"),
+                        alert.actor.as_deref().unwrap_or("-")
                     );
                     println!(
                         "first seen {}  last seen {}",
