@@ -26,6 +26,7 @@ use thiserror::Error;
 use crate::classification::BuiltinClassifier;
 use crate::detection::SignatureDetector;
 use crate::webhooks::WebhookConfig;
+use crate::yaml_position;
 
 /// The configuration file format version this build reads.
 pub const CONFIG_VERSION: u32 = 1;
@@ -256,23 +257,31 @@ impl Config {
         if config.version != CONFIG_VERSION {
             return Err(ConfigError::Version { path: origin.to_string(), found: config.version });
         }
+        // Settings are checked after parsing, so their errors get the position of the
+        // setting or value that they name, found by reading the text again.
+        let at = |message: &str| match yaml_position::locate(text, message) {
+            Some(position) => format!("{origin}:{}:{}", position.line, position.column),
+            None => origin.to_string(),
+        };
         for (i, webhook) in config.webhooks.iter().enumerate() {
             if let Err(message) = webhook.check() {
                 let message = format!("webhooks[{i}]: {message}");
-                return Err(ConfigError::Webhook { path: origin.to_string(), message });
+                return Err(ConfigError::Webhook { path: at(&message), message });
             }
         }
         if let Err(source) = config.blocking.validate() {
-            return Err(ConfigError::Policies { path: origin.to_string(), cause: source });
+            return Err(ConfigError::Policies { path: at(&format!("blocking: {source}")), cause: source });
         }
         match config.pipeline(&[]) {
             Ok(_) => Ok(config),
-            Err(PipelineError::Rules(source)) => Err(ConfigError::Rules { path: origin.to_string(), cause: source }),
+            Err(PipelineError::Rules(source)) => {
+                Err(ConfigError::Rules { path: at(&source.to_string()), cause: source })
+            }
             Err(PipelineError::Classes(source)) => {
-                Err(ConfigError::Classes { path: origin.to_string(), cause: source })
+                Err(ConfigError::Classes { path: at(&source.to_string()), cause: source })
             }
             Err(PipelineError::Detection(source)) => {
-                Err(ConfigError::Detection { path: origin.to_string(), cause: source })
+                Err(ConfigError::Detection { path: at(&source.to_string()), cause: source })
             }
         }
     }
@@ -417,5 +426,21 @@ blockFields:
     fn bad_regex_is_reported() {
         let error = Config::parse("version: 1\nhostBlockList: ['(']\n", "c.yaml").unwrap_err().to_string();
         assert!(error.contains("hostBlockList[0]"), "{error}");
+        assert!(error.contains("c.yaml:2:17:"), "position of the item expected: {error}");
+    }
+
+    #[test]
+    fn invalid_setting_names_line_and_column() {
+        let text = "version: 1\ndetection:\n  limits:\n    max_decode_rounds: 0\n";
+        let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
+        assert!(error.starts_with("invalid configuration file c.yaml:4:24: "), "{error}");
+        assert!(error.contains("max_decode_rounds"), "{error}");
+    }
+
+    #[test]
+    fn invalid_list_value_names_its_line() {
+        let text = "version: 1\nactors:\n  trusted_proxies:\n    - 10.0.0.0/8\n    - 10.0.0.300\n";
+        let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
+        assert!(error.contains("c.yaml:5:7:"), "{error}");
     }
 }

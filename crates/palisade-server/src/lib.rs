@@ -21,6 +21,7 @@ pub mod server;
 pub mod specs;
 pub mod webhooks;
 pub mod worker;
+mod yaml_position;
 
 pub use config::{Config, ConfigError, ServerSettings};
 pub use data_dir::DataDir;

@@ -314,9 +314,16 @@ fn config_section(config: &Config, csrf: &str, validation: Option<&(String, Opti
     }
 }
 
-/// Finds the line a configuration error points at: the `line N` in YAML errors, else the
-/// first line where the top-level key named in the message starts.
+/// Finds the line a configuration error points at: the `LINE:COLUMN` after the origin in
+/// errors of settings, the `line N` in YAML errors, else the first line where the top-level
+/// key named in the message starts.
 fn error_line(message: &str, text: &str) -> Option<usize> {
+    if let Some((_, rest)) = message.split_once(&format!("{SUBMITTED_CONFIG}:")) {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(line) = digits.parse::<usize>() {
+            return Some(line);
+        }
+    }
     if let Some(index) = message.find("line ") {
         let digits: String = message[index + 5..].chars().take_while(char::is_ascii_digit).collect();
         if let Ok(line) = digits.parse::<usize>() {

@@ -1,0 +1,298 @@
+//! Finds where in a YAML file a setting sits, for errors found after the file parsed.
+//!
+//! Settings are checked once the whole file is read, so their errors carry no position of
+//! their own. Their messages name the setting (`detection.limits.max_decode_rounds`,
+//! `actors.trusted_proxies[0]`) or quote the rejected value (`"XX"`). [`locate`] reads the
+//! file again as a tree of keys, items and scalars with their positions, and looks those up.
+
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+/// A line and column in a file, both counted from 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+/// Returns the position of the setting or value that `message` names in the YAML `text`.
+///
+/// In order: a quoted value inside a setting the message names, then the setting itself,
+/// then a quoted value that occurs exactly once in the file. `None` when the text does not
+/// parse or nothing matches.
+pub fn locate(text: &str, message: &str) -> Option<Position> {
+    let root: Spanned<Node> = serde_saphyr::from_str(text).ok()?;
+    let quoted = quoted_values(message);
+    let outside_quotes = without_quoted(message);
+    let paths: Vec<Vec<Step>> = setting_paths(&outside_quotes);
+
+    for path in &paths {
+        let Some(node) = resolve(&root, path) else { continue };
+        for value in &quoted {
+            if let Some(found) = unique_scalar(node, value) {
+                return Some(position_of(found));
+            }
+        }
+    }
+    if let Some(node) = paths.iter().find_map(|path| resolve(&root, path)) {
+        return Some(position_of(node));
+    }
+    quoted.iter().find_map(|value| unique_scalar(&root, value)).map(position_of)
+}
+
+fn position_of(node: &Spanned<Node>) -> Position {
+    Position { line: node.referenced.line(), column: node.referenced.column() }
+}
+
+/// A YAML node: a mapping with its keys in file order, a sequence, or a scalar as text.
+#[derive(Debug)]
+enum Node {
+    Map(Vec<(String, Spanned<Node>)>),
+    Seq(Vec<Spanned<Node>>),
+    Scalar(String),
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NodeVisitor)
+    }
+}
+
+struct NodeVisitor;
+
+impl<'de> Visitor<'de> for NodeVisitor {
+    type Value = Node;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("any YAML value")
+    }
+
+    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Node, E> {
+        Ok(Node::Scalar(value.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Node, E> {
+        Ok(Node::Scalar(value.to_string()))
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Node, E> {
+        Ok(Node::Scalar(value.to_string()))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Node, E> {
+        Ok(Node::Scalar(value.to_string()))
+    }
+
+    fn visit_str<E: de::Error>(self, value: &str) -> Result<Node, E> {
+        Ok(Node::Scalar(value.to_string()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Scalar(String::new()))
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+        Ok(Node::Scalar(String::new()))
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
+        Node::deserialize(deserializer)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+            items.push(item);
+        }
+        Ok(Node::Seq(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(key) = map.next_key::<Node>()? {
+            let key = match key {
+                Node::Scalar(text) => text,
+                // Keys that are themselves collections name no setting.
+                Node::Map(_) | Node::Seq(_) => String::new(),
+            };
+            entries.push((key, map.next_value::<Spanned<Node>>()?));
+        }
+        Ok(Node::Map(entries))
+    }
+}
+
+/// One step of a setting path: a key or an item index.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Follows `path` from `root`; `None` when a step is missing.
+fn resolve<'a>(root: &'a Spanned<Node>, path: &[Step]) -> Option<&'a Spanned<Node>> {
+    let mut node = root;
+    for step in path {
+        node = match (&node.value, step) {
+            (Node::Map(entries), Step::Key(key)) => &entries.iter().find(|(name, _)| name == key)?.1,
+            (Node::Seq(items), Step::Index(index)) => items.get(*index)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Returns the only scalar under `node`, itself included, whose text is `value`.
+fn unique_scalar<'a>(node: &'a Spanned<Node>, value: &str) -> Option<&'a Spanned<Node>> {
+    let mut found = Vec::new();
+    collect_scalars(node, value, &mut found);
+    match found.as_slice() {
+        [only] => Some(only),
+        _ => None,
+    }
+}
+
+fn collect_scalars<'a>(node: &'a Spanned<Node>, value: &str, found: &mut Vec<&'a Spanned<Node>>) {
+    match &node.value {
+        Node::Scalar(text) if text == value => found.push(node),
+        Node::Scalar(_) => {}
+        Node::Seq(items) => items.iter().for_each(|item| collect_scalars(item, value, found)),
+        Node::Map(entries) => entries.iter().for_each(|(_, child)| collect_scalars(child, value, found)),
+    }
+}
+
+/// Texts in double quotes in `message`, as Rust's `{:?}` writes strings (escapes are kept
+/// as written, so values with quotes or backslashes are not found).
+fn quoted_values(message: &str) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut rest = message;
+    while let Some(start) = rest.find('"') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('"') else { break };
+        if end > 0 {
+            values.push(after[..end].to_string());
+        }
+        rest = &after[end + 1..];
+    }
+    values
+}
+
+/// `message` with every quoted text removed, so values such as `"sqli.nope"` are not read
+/// as setting paths.
+fn without_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            inside = !inside;
+            out.push(' ');
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Setting paths in `text`: words joined by `.` or followed by `[index]`, with at least one
+/// of either (`detection.disabled_rules`, `webhooks[0]`), longest first.
+fn setting_paths(text: &str) -> Vec<Vec<Step>> {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut paths = Vec::new();
+    for token in text.split(|c: char| !(is_word(c) || matches!(c, '.' | '[' | ']'))) {
+        let token = token.trim_matches('.');
+        if !(token.contains('.') || token.contains('[')) {
+            continue;
+        }
+        if let Some(path) = parse_path(token) {
+            paths.push(path);
+        }
+    }
+    paths.sort_by_key(|path| std::cmp::Reverse(path.len()));
+    paths
+}
+
+fn parse_path(token: &str) -> Option<Vec<Step>> {
+    let mut steps = Vec::new();
+    for part in token.split('.') {
+        let (name, mut indexes) = match part.find('[') {
+            Some(open) => (&part[..open], &part[open..]),
+            None => (part, ""),
+        };
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+            return None;
+        }
+        steps.push(Step::Key(name.to_string()));
+        while let Some(inner) = indexes.strip_prefix('[') {
+            let close = inner.find(']')?;
+            steps.push(Step::Index(inner[..close].parse().ok()?));
+            indexes = &inner[close + 1..];
+        }
+        if !indexes.is_empty() {
+            return None;
+        }
+    }
+    Some(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = "version: 1
+detection:
+  disabled_rules: [xss.tag, sqli.nope]
+  limits:
+    max_decode_rounds: 0
+actors:
+  trusted_proxies:
+    - 10.0.0.0/8
+    - 10.0.0.300
+classification:
+  phone_regions: [US, XX]
+";
+
+    fn line(message: &str) -> Option<u64> {
+        locate(FILE, message).map(|position| position.line)
+    }
+
+    #[test]
+    fn dotted_setting_names_its_line() {
+        assert_eq!(line("invalid detection.limits.max_decode_rounds of 0: expected at least 1"), Some(5));
+    }
+
+    #[test]
+    fn indexed_setting_names_the_item() {
+        let message = r#"invalid actors.trusted_proxies[1] "10.0.0.300": expected an IP address"#;
+        assert_eq!(line(message), Some(9));
+        assert_eq!(locate(FILE, message).unwrap().column, 7);
+    }
+
+    #[test]
+    fn quoted_value_inside_named_setting() {
+        assert_eq!(line(r#"unknown rule id "sqli.nope" in detection.disabled_rules"#), Some(3));
+    }
+
+    #[test]
+    fn quoted_value_alone_when_unique() {
+        assert_eq!(line(r#"invalid phone region "XX": expected an ISO 3166 alpha-2 code"#), Some(11));
+    }
+
+    #[test]
+    fn unknown_names_give_no_position() {
+        assert_eq!(line(r#"invalid phone region "ZZ""#), None);
+        assert_eq!(line("invalid server.listen"), None);
+        assert_eq!(line("no setting named here"), None);
+    }
+
+    #[test]
+    fn unparsable_text_gives_no_position() {
+        assert_eq!(locate("a: [", "invalid a.b"), None);
+    }
+
+    #[test]
+    fn setting_paths_skip_words_and_numbers() {
+        let paths = setting_paths("invalid hostBlockList[0] of 1.5 in x");
+        assert_eq!(paths, vec![vec![Step::Key("hostBlockList".into()), Step::Index(0)]]);
+    }
+}
