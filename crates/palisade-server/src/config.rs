@@ -163,6 +163,23 @@ pub struct ServerSettings {
     pub max_test_runs: u64,
 }
 
+impl ServerSettings {
+    /// Checks the settings that make the server refuse every request or sign-in when 0.
+    pub fn check(&self) -> Result<(), String> {
+        let at_least_one = [
+            ("max_queued_traces", self.max_queued_traces),
+            ("max_request_bytes", self.max_request_bytes as u64),
+            ("max_traces_per_commit", self.max_traces_per_commit as u64),
+            ("request_timeout_secs", self.request_timeout_secs),
+            ("session_ttl_hours", u64::from(self.session_ttl_hours)),
+        ];
+        match at_least_one.iter().find(|(_, value)| *value == 0) {
+            Some((name, _)) => Err(format!("invalid server.{name} of 0: expected at least 1")),
+            None => Ok(()),
+        }
+    }
+}
+
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
@@ -263,6 +280,9 @@ impl Config {
             Some(position) => format!("{origin}:{}:{}", position.line, position.column),
             None => origin.to_string(),
         };
+        if let Err(message) = config.server.check() {
+            return Err(ConfigError::Parse { path: at(&message), message });
+        }
         for (i, webhook) in config.webhooks.iter().enumerate() {
             if let Err(message) = webhook.check() {
                 let message = format!("webhooks[{i}]: {message}");
@@ -435,6 +455,13 @@ blockFields:
         let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
         assert!(error.starts_with("invalid configuration file c.yaml:4:24: "), "{error}");
         assert!(error.contains("max_decode_rounds"), "{error}");
+    }
+
+    #[test]
+    fn zero_queue_is_rejected() {
+        let text = "version: 1\nserver:\n  max_queued_traces: 0\n";
+        let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
+        assert!(error.contains("c.yaml:3:22: invalid server.max_queued_traces of 0"), "{error}");
     }
 
     #[test]
