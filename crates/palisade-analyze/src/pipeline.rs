@@ -476,17 +476,19 @@ impl Pipeline {
         raw.last_seen_ms = raw.last_seen_ms.max(at);
         state.dirty = true;
 
-        let mut unauthenticated_started = false;
+        // Risk names the number of successful requests without credentials, so each one
+        // changes it.
+        let mut unauthenticated_counted = false;
         if !schemes.is_empty() {
             let before = raw.auth.unauthenticated_success;
             raw.auth.record(schemes, trace.response.as_ref().map(|r| r.status));
-            unauthenticated_started = before == 0 && raw.auth.unauthenticated_success > 0;
+            unauthenticated_counted = raw.auth.unauthenticated_success != before;
         }
 
         // Values at parameter positions, for evidence. Route templates align with the
         // request path only when both have the same number of segments.
         if segments.len() != raw.segments.len() {
-            state.risk_dirty |= unauthenticated_started;
+            state.risk_dirty |= unauthenticated_counted;
             return;
         }
         for (position, value) in segments.iter().enumerate() {
@@ -494,7 +496,7 @@ impl Pipeline {
                 raw.positions[position].record(classify_segment(value), value);
             }
         }
-        state.risk_dirty |= unauthenticated_started;
+        state.risk_dirty |= unauthenticated_counted;
     }
 
     fn learn(&mut self, raw_id: RawId, trace: &Trace, unauthenticated_success: bool) {
