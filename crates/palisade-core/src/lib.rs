@@ -17,6 +17,7 @@ pub mod sketch;
 pub mod template;
 pub mod timestamp;
 pub mod trace;
+pub mod yaml;
 
 pub use field::{DataField, FieldType, Section, StringFormat};
 pub use limits::Limits;

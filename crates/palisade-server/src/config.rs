@@ -164,7 +164,7 @@ pub struct ServerSettings {
 }
 
 impl ServerSettings {
-    /// Checks the settings that make the server refuse every request or sign-in when 0.
+    /// Checks the settings that make the server reject every request or sign-in when 0.
     pub fn check(&self) -> Result<(), String> {
         let at_least_one = [
             ("max_queued_traces", self.max_queued_traces),

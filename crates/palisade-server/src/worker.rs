@@ -149,7 +149,7 @@ impl Reader {
             let batches = match self.journal.read_after(self.position, READ_AHEAD_TRACES) {
                 Ok(batches) => batches,
                 Err(error) => {
-                    tracing::error!(%error, "cannot read the trace journal");
+                    tracing::error!(%error, journal_position = self.position, "cannot read the trace journal; will retry");
                     if self.stop.load(Ordering::Acquire) {
                         return;
                     }

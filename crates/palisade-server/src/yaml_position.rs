@@ -3,19 +3,9 @@
 //! Settings are checked once the whole file is read, so their errors carry no position of
 //! their own. Their messages name the setting (`detection.limits.max_decode_rounds`,
 //! `actors.trusted_proxies[0]`) or quote the rejected value (`"XX"`). [`locate`] reads the
-//! file again as a tree of keys, items and scalars with their positions, and looks those up.
+//! file again as a tree of nodes with positions and looks those up.
 
-use std::fmt;
-
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
-
-/// A line and column in a file, both counted from 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position {
-    pub line: u64,
-    pub column: u64,
-}
+use palisade_core::yaml::{Node, NodeValue, Position};
 
 /// Returns the position of the setting or value that `message` names in the YAML `text`.
 ///
@@ -23,7 +13,7 @@ pub struct Position {
 /// then a quoted value that occurs exactly once in the file. `None` when the text does not
 /// parse or nothing matches.
 pub fn locate(text: &str, message: &str) -> Option<Position> {
-    let root: Spanned<Node> = serde_saphyr::from_str(text).ok()?;
+    let root: Node = serde_saphyr::from_str(text).ok()?;
     let quoted = quoted_values(message);
     let outside_quotes = without_quoted(message);
     let paths: Vec<Vec<Step>> = setting_paths(&outside_quotes);
@@ -32,94 +22,25 @@ pub fn locate(text: &str, message: &str) -> Option<Position> {
         let Some(node) = resolve(&root, path) else { continue };
         for value in &quoted {
             if let Some(found) = unique_scalar(node, value) {
-                return Some(position_of(found));
+                return Some(found.position);
             }
         }
     }
     if let Some(node) = paths.iter().find_map(|path| resolve(&root, path)) {
-        return Some(position_of(node));
+        return Some(node.position);
     }
-    quoted.iter().find_map(|value| unique_scalar(&root, value)).map(position_of)
+    quoted.iter().find_map(|value| unique_scalar(&root, value)).map(|node| node.position)
 }
 
-fn position_of(node: &Spanned<Node>) -> Position {
-    Position { line: node.referenced.line(), column: node.referenced.column() }
-}
-
-/// A YAML node: a mapping with its keys in file order, a sequence, or a scalar as text.
-#[derive(Debug)]
-enum Node {
-    Map(Vec<(String, Spanned<Node>)>),
-    Seq(Vec<Spanned<Node>>),
-    Scalar(String),
-}
-
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(NodeVisitor)
-    }
-}
-
-struct NodeVisitor;
-
-impl<'de> Visitor<'de> for NodeVisitor {
-    type Value = Node;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-        formatter.write_str("any YAML value")
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<Node, E> {
-        Ok(Node::Scalar(value.to_string()))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Node, E> {
-        Ok(Node::Scalar(value.to_string()))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Node, E> {
-        Ok(Node::Scalar(value.to_string()))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Node, E> {
-        Ok(Node::Scalar(value.to_string()))
-    }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Node, E> {
-        Ok(Node::Scalar(value.to_string()))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
-        Ok(Node::Scalar(String::new()))
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Node, E> {
-        Ok(Node::Scalar(String::new()))
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Node, D::Error> {
-        Node::deserialize(deserializer)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Spanned<Node>>()? {
-            items.push(item);
-        }
-        Ok(Node::Seq(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
-        let mut entries = Vec::new();
-        while let Some(key) = map.next_key::<Node>()? {
-            let key = match key {
-                Node::Scalar(text) => text,
-                // Keys that are themselves collections name no setting.
-                Node::Map(_) | Node::Seq(_) => String::new(),
-            };
-            entries.push((key, map.next_value::<Spanned<Node>>()?));
-        }
-        Ok(Node::Map(entries))
+/// Returns the text of a scalar node as a message would quote it, and `None` for lists
+/// and mappings.
+fn scalar_text(node: &Node) -> Option<String> {
+    match &node.value {
+        NodeValue::Null => Some(String::new()),
+        NodeValue::Bool(value) => Some(value.to_string()),
+        NodeValue::Number(value) => Some(value.to_string()),
+        NodeValue::String(value) => Some(value.clone()),
+        NodeValue::Sequence(_) | NodeValue::Mapping(_) => None,
     }
 }
 
@@ -131,12 +52,14 @@ enum Step {
 }
 
 /// Follows `path` from `root`; `None` when a step is missing.
-fn resolve<'a>(root: &'a Spanned<Node>, path: &[Step]) -> Option<&'a Spanned<Node>> {
+fn resolve<'a>(root: &'a Node, path: &[Step]) -> Option<&'a Node> {
     let mut node = root;
     for step in path {
         node = match (&node.value, step) {
-            (Node::Map(entries), Step::Key(key)) => &entries.iter().find(|(name, _)| name == key)?.1,
-            (Node::Seq(items), Step::Index(index)) => items.get(*index)?,
+            (NodeValue::Mapping(entries), Step::Key(key)) => {
+                &entries.iter().find(|(name, _)| name.as_str() == Some(key.as_str()))?.1
+            }
+            (NodeValue::Sequence(items), Step::Index(index)) => items.get(*index)?,
             _ => return None,
         };
     }
@@ -144,7 +67,7 @@ fn resolve<'a>(root: &'a Spanned<Node>, path: &[Step]) -> Option<&'a Spanned<Nod
 }
 
 /// Returns the only scalar under `node`, itself included, whose text is `value`.
-fn unique_scalar<'a>(node: &'a Spanned<Node>, value: &str) -> Option<&'a Spanned<Node>> {
+fn unique_scalar<'a>(node: &'a Node, value: &str) -> Option<&'a Node> {
     let mut found = Vec::new();
     collect_scalars(node, value, &mut found);
     match found.as_slice() {
@@ -153,12 +76,12 @@ fn unique_scalar<'a>(node: &'a Spanned<Node>, value: &str) -> Option<&'a Spanned
     }
 }
 
-fn collect_scalars<'a>(node: &'a Spanned<Node>, value: &str, found: &mut Vec<&'a Spanned<Node>>) {
+fn collect_scalars<'a>(node: &'a Node, value: &str, found: &mut Vec<&'a Node>) {
     match &node.value {
-        Node::Scalar(text) if text == value => found.push(node),
-        Node::Scalar(_) => {}
-        Node::Seq(items) => items.iter().for_each(|item| collect_scalars(item, value, found)),
-        Node::Map(entries) => entries.iter().for_each(|(_, child)| collect_scalars(child, value, found)),
+        NodeValue::Sequence(items) => items.iter().for_each(|item| collect_scalars(item, value, found)),
+        NodeValue::Mapping(entries) => entries.iter().for_each(|(_, child)| collect_scalars(child, value, found)),
+        _ if scalar_text(node).as_deref() == Some(value) => found.push(node),
+        _ => {}
     }
 }
 
@@ -194,7 +117,7 @@ fn without_quoted(message: &str) -> String {
     out
 }
 
-/// Setting paths in `text`: words joined by `.` or followed by `[index]`, with at least one
+/// Returns the setting paths in `text`: words joined by `.` or followed by `[index]`, with at least one
 /// of either (`detection.disabled_rules`, `webhooks[0]`), longest first.
 fn setting_paths(text: &str) -> Vec<Vec<Step>> {
     let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
@@ -252,7 +175,7 @@ classification:
   phone_regions: [US, XX]
 ";
 
-    fn line(message: &str) -> Option<u64> {
+    fn line(message: &str) -> Option<u32> {
         locate(FILE, message).map(|position| position.line)
     }
 
