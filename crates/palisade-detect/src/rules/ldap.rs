@@ -39,7 +39,7 @@ impl LdapRules {
     }
 
     pub fn detect(&self, text: &str) -> Option<LdapMatch> {
-        if !text.contains('(') && !text.contains(')') {
+        if !has_filter_junction(text.as_bytes()) {
             return None;
         }
         let found = self.filter.find(text.as_bytes())?;
@@ -53,6 +53,23 @@ impl LdapRules {
 /// True when a filter contains a term that payloads use to force the result: a wildcard
 /// (`(uid=*)`), a negation (`(!(...))`), an empty `(&)` or `(|)`, or a constant such as
 /// `(1=0)`.
+/// True when `text` has `)(`, `))` or `(|`, `(&`, `(!`, with whitespace allowed between
+/// the two bytes. Every alternative of the filter pattern contains one of these, so text
+/// without them cannot match, and this byte scan is cheaper than the pattern search.
+fn has_filter_junction(bytes: &[u8]) -> bool {
+    let mut previous = 0u8;
+    for &b in bytes {
+        if b.is_ascii_whitespace() || b == b'\x0b' {
+            continue;
+        }
+        match (previous, b) {
+            (b')', b'(' | b')') | (b'(', b'|' | b'&' | b'!') => return true,
+            _ => previous = b,
+        }
+    }
+    false
+}
+
 fn forces_result(text: &str) -> bool {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     compact.contains("=*")
@@ -118,6 +135,20 @@ mod tests {
             "(userAccountControl:1.2.840.113556.1.4.803:=67108864)(&(objectCategory=group)(groupType=2))",
         ] {
             assert_eq!(rules.detect(input), None, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn junction_scan_admits_every_filter_match() {
+        let rules = LdapRules::new();
+        // One input per alternative of the pattern, with every kind of whitespace that
+        // `\s` allows between the bytes of the junction.
+        for input in ["x)\t(cn=a", "(\x0b|\n(cn=a", "x) (\r& )", "*\x0c)\x0b(", "(cn = * ) \t)"] {
+            assert!(rules.filter.is_match(input.as_bytes()), "pattern on {input:?}");
+            assert!(has_filter_junction(input.as_bytes()), "junction scan on {input:?}");
+        }
+        for input in ["alert(1)", "f(x) y(z)", "(a|b)", "x)y(z"] {
+            assert!(!has_filter_junction(input.as_bytes()), "junction scan on {input:?}");
         }
     }
 }

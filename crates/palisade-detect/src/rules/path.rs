@@ -449,9 +449,12 @@ const SEPARATOR_SPELLINGS: &[(&str, &str)] = &[
 /// traversal spelled only with them is not found.
 pub(crate) fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
     let bytes = text.as_bytes();
+    // The characters below are encoded in UTF-8 with a first byte of 0xE2, 0xEE or 0xEF,
+    // which ASCII text lacks.
     let lower_needed = memchr::memchr2(b'%', b'\\', bytes).is_some()
-        || bytes.windows(2).any(|pair| pair[0] == b'0' && matches!(pair[1], b'x' | b'X'))
-        || !text.is_ascii() && text.contains(['\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}', '\u{fffd}']);
+        || memchr::memchr_iter(b'0', bytes).any(|at| matches!(bytes.get(at + 1), Some(b'x' | b'X')))
+        || memchr::memchr3(0xe2, 0xee, 0xef, bytes).is_some()
+            && text.contains(['\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}', '\u{fffd}']);
     if !lower_needed {
         return std::borrow::Cow::Borrowed(text);
     }

@@ -86,7 +86,11 @@ fn assigned_value_start(text: &str) -> Option<usize> {
 fn detect_in_contexts(text: &str, tokens: &mut Vec<Token>) -> Option<SqlMatch> {
     let mut best = analyze(text, Start::Bare, tokens);
     for quote in [b'\'', b'"'] {
-        if text.as_bytes().contains(&quote) {
+        // No context can beat a high-confidence match: `stronger` keeps the first of equals.
+        if best.is_some_and(|m| m.confidence == Confidence::High) {
+            break;
+        }
+        if memchr::memchr(quote, text.as_bytes()).is_some() {
             best = stronger(best, analyze(text, Start::InString(quote), tokens));
         }
     }
