@@ -323,12 +323,15 @@ fn validate(spec: &PolicySpec, index: usize) -> Result<(), PolicyError> {
     if !name_ok {
         return Err(invalid("invalid name: expected 1 to 64 letters, digits, '-', '_' or '.'"));
     }
+    // Findings come from the signature classes and the behaviour classes; a class that is
+    // neither would make a policy that never fires.
     for class in &spec.when.classes {
-        let class_ok =
-            !class.is_empty() && class.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !class_ok {
+        let known = palisade_detect::AttackClass::parse(class).is_some()
+            || palisade_analyze::behaviour::classes::ALL.contains(&class.as_str());
+        if !known {
             return Err(invalid(&format!(
-                "invalid class {class:?}: expected a class id such as sqli or credential_stuffing"
+                "unknown class {class:?}: expected an attack class such as sqli or a behaviour class such as \
+                 credential_stuffing (`palisade config rules` lists the attack classes)"
             )));
         }
     }
@@ -470,7 +473,8 @@ policies:
             ("policies: [{name: 'a b', when: {within_secs: 1}}]", "invalid name"),
             ("policies: [{name: a, when: {count: 0, within_secs: 1}}]", "when.count of 0"),
             ("policies: [{name: a, when: {within_secs: 0}}]", "within_secs of 0"),
-            ("policies: [{name: a, when: {classes: [SQLi], within_secs: 1}}]", "invalid class"),
+            ("policies: [{name: a, when: {classes: [SQLi], within_secs: 1}}]", "unknown class \"SQLi\""),
+            ("policies: [{name: a, when: {classes: [sqli, sqlinjection], within_secs: 1}}]", "unknown class"),
             ("policies: [{name: a, when: {within_secs: 1}, action: {block_secs: 0}}]", "block_secs of 0"),
             (
                 "policies: [{name: a, when: {within_secs: 1}}, {name: a, when: {within_secs: 1}}]",
@@ -481,6 +485,8 @@ policies:
             let error = PolicyConfig::from_yaml(text).and_then(|config| PolicySet::new(&config)).unwrap_err();
             assert!(error.to_string().contains(expected), "{text}: {error}");
         }
+        let known = "policies: [{name: a, when: {classes: [path_traversal, credential_stuffing], within_secs: 1}}]";
+        assert!(PolicySet::new(&PolicyConfig::from_yaml(known).unwrap()).is_ok(), "attack and behaviour classes");
         let error = PolicyConfig::from_yaml("policies: [{name: a, when: {within_secs: 1}, colour: red}]").unwrap_err();
         assert!(error.to_string().contains("colour"), "{error}");
     }

@@ -267,10 +267,7 @@ impl Config {
 
     /// Parses configuration text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Self, ConfigError> {
-        let config: Config = serde_saphyr::from_str(text).map_err(|e| ConfigError::Parse {
-            path: origin.to_string(),
-            message: yaml_message(&e.to_string(), origin),
-        })?;
+        let config: Config = serde_saphyr::from_str(text).map_err(|e| parse_error(text, origin, &e.to_string()))?;
         if config.version != CONFIG_VERSION {
             return Err(ConfigError::Version { path: origin.to_string(), found: config.version });
         }
@@ -351,6 +348,45 @@ impl Config {
 
 /// Rewrites a YAML parser message for a configuration error: without the parser's own
 /// `error: ` prefix, and with the file name where the snippet names `<input>`.
+/// Turns a YAML or type error into `FILE:LINE:COLUMN: SETTING: problem`, the form of the
+/// errors found after parsing, followed by the parser's excerpt of the file.
+fn parse_error(text: &str, origin: &str, error: &str) -> ConfigError {
+    if text.trim().is_empty() {
+        let message = format!("the file is empty: expected at least `version: {CONFIG_VERSION}`");
+        return ConfigError::Parse { path: origin.to_string(), message };
+    }
+    let message = yaml_message(error, origin);
+    let (first, excerpt) = message.split_once('\n').unwrap_or((&message, ""));
+    let Some((line, column, problem)) = parse_position(first) else {
+        return ConfigError::Parse { path: origin.to_string(), message };
+    };
+    // A missing field is reported at the mapping that lacks it, which is not a setting.
+    let setting =
+        if problem.starts_with("missing field") { None } else { yaml_position::setting_at(text, line, column) };
+    let hint = if problem == "invalid socket address syntax" {
+        ": expected IP:PORT, such as 127.0.0.1:7480, with a port up to 65535 (host names are not accepted)"
+    } else {
+        ""
+    };
+    let mut message = match setting {
+        Some(setting) => format!("{setting}: {problem}{hint}"),
+        None => format!("{problem}{hint}"),
+    };
+    if !excerpt.is_empty() {
+        message.push('\n');
+        message.push_str(excerpt);
+    }
+    ConfigError::Parse { path: format!("{origin}:{line}:{column}"), message }
+}
+
+/// Splits `line L column C: problem`, the first line of a YAML error.
+fn parse_position(first_line: &str) -> Option<(u32, u32, &str)> {
+    let rest = first_line.strip_prefix("line ")?;
+    let (line, rest) = rest.split_once(" column ")?;
+    let (column, problem) = rest.split_once(": ")?;
+    Some((line.parse().ok()?, column.parse().ok()?, problem))
+}
+
 fn yaml_message(message: &str, origin: &str) -> String {
     let message = message.strip_prefix("error: ").unwrap_or(message);
     message.replace("--> <input>:", &format!("--> {origin}:"))
@@ -395,6 +431,27 @@ pathBlockList:
         assert!(error.contains("c.yaml"), "{error}");
         assert!(error.contains("lisen"), "{error}");
         assert!(error.contains('3'), "line number expected: {error}");
+    }
+
+    #[test]
+    fn value_errors_start_with_position_and_setting() {
+        let cases = [
+            ("version: 1\nserver:\n  listen: 127.0.0.1:99999\n", "c.yaml:3:11: server.listen: invalid socket address"),
+            ("version: 1\nserver:\n  max_queued_traces: lots\n", "c.yaml:3:22: server.max_queued_traces: invalid u64"),
+            (
+                "version: 1\ndetection:\n  min_confidence: huge\n",
+                "c.yaml:3:19: detection.min_confidence: unknown variant",
+            ),
+            ("version: 1\nserver:\n  lisen: 1\n", "c.yaml:3:3: server.lisen: unknown field `lisen`"),
+            ("server:\n  listen: 127.0.0.1:1\n", "c.yaml:1:1: missing field `version`"),
+            ("\n", "c.yaml: the file is empty: expected at least `version: 1`"),
+        ];
+        for (text, expected) in cases {
+            let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
+            assert!(error.starts_with(&format!("invalid configuration file {expected}")), "{text:?}: {error}");
+        }
+        let error = Config::parse("version: 1\nserver:\n  listen: localhost:7480\n", "c.yaml").unwrap_err();
+        assert!(error.to_string().contains("expected IP:PORT"), "{error}");
     }
 
     #[test]

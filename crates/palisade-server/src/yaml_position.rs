@@ -32,6 +32,45 @@ pub fn locate(text: &str, message: &str) -> Option<Position> {
     quoted.iter().find_map(|value| unique_scalar(&root, value)).map(|node| node.position)
 }
 
+/// Returns the setting (`server.listen`, `hostMap[0].pattern`) whose key or value starts
+/// at `line` and `column` of the YAML `text`, as a parse error reports them. `None` when
+/// the text does not parse as YAML or no setting starts there.
+pub fn setting_at(text: &str, line: u32, column: u32) -> Option<String> {
+    let root: Node = serde_saphyr::from_str(text).ok()?;
+    let mut path = String::new();
+    find_setting(&root, Position { line, column }, &mut path).then_some(path)
+}
+
+/// Appends to `path` the steps from `node` to the setting at `at`; false, with `path`
+/// unchanged, when none is there.
+fn find_setting(node: &Node, at: Position, path: &mut String) -> bool {
+    let depth = path.len();
+    let step = |path: &mut String, child: &Node, name: &dyn std::fmt::Display, is_key: bool| {
+        if is_key {
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(&name.to_string());
+        } else {
+            path.push_str(&format!("[{name}]"));
+        }
+        // A mapping or list starts where its first entry does, so the deeper setting wins.
+        if find_setting(child, at, path) || child.position == at {
+            return true;
+        }
+        path.truncate(depth);
+        false
+    };
+    match &node.value {
+        NodeValue::Mapping(entries) => entries.iter().any(|(key, value)| {
+            let Some(name) = scalar_text(key) else { return false };
+            if key.position == at { step(path, key, &name, true) } else { step(path, value, &name, true) }
+        }),
+        NodeValue::Sequence(items) => items.iter().enumerate().any(|(index, item)| step(path, item, &index, false)),
+        _ => false,
+    }
+}
+
 /// Returns the text of a scalar node as a message would quote it, and `None` for lists
 /// and mappings.
 fn scalar_text(node: &Node) -> Option<String> {
@@ -177,6 +216,17 @@ classification:
 
     fn line(message: &str) -> Option<u32> {
         locate(FILE, message).map(|position| position.line)
+    }
+
+    #[test]
+    fn setting_at_names_keys_values_and_items() {
+        assert_eq!(setting_at(FILE, 5, 24).as_deref(), Some("detection.limits.max_decode_rounds"));
+        assert_eq!(setting_at(FILE, 5, 5).as_deref(), Some("detection.limits.max_decode_rounds"));
+        assert_eq!(setting_at(FILE, 9, 7).as_deref(), Some("actors.trusted_proxies[1]"));
+        assert_eq!(setting_at(FILE, 11, 23).as_deref(), Some("classification.phone_regions[1]"));
+        assert_eq!(setting_at(FILE, 1, 1).as_deref(), Some("version"));
+        assert_eq!(setting_at(FILE, 4, 9), None, "no setting starts inside a key");
+        assert_eq!(setting_at("a: [", 1, 4), None, "text that is not YAML");
     }
 
     #[test]

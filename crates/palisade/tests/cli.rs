@@ -249,7 +249,7 @@ fn bad_config_names_file_and_line() {
     let error = stderr(&output);
     assert!(error.contains("palisade.yaml"), "{error}");
     assert!(error.contains("min_distinct_value"), "{error}");
-    assert!(error.contains("line 3"), "{error}");
+    assert!(error.contains("palisade.yaml:3:3: discovery.min_distinct_value"), "{error}");
 }
 
 #[test]
