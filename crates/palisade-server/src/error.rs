@@ -118,6 +118,30 @@ where
     }
 }
 
+/// Query parameters. Unlike axum's `Query`, a parameter that does not parse
+/// (`?limit=-1`, `?sort=size`) is rejected with the API's JSON error body (400,
+/// `bad_request`).
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    axum::extract::Query<T>: axum::extract::FromRequestParts<S, Rejection = axum::extract::rejection::QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => {
+                let detail = rejection.body_text();
+                let detail = detail.strip_prefix("Failed to deserialize query string: ").unwrap_or(&detail);
+                Err(ApiError::BadRequest(format!("invalid query parameter: {detail}")))
+            }
+        }
+    }
+}
+
 impl From<palisade_store::StoreError> for ApiError {
     fn from(error: palisade_store::StoreError) -> Self {
         if let palisade_store::StoreError::Invalid(message) = error {

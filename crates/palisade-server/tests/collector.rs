@@ -277,6 +277,13 @@ async fn endpoint_lookup_and_not_found() {
     assert_eq!(found["template"], "/users/{userId}");
     let missing = server.get("/api/v1/endpoints/ffffffffffffffff", Some(&server.admin)).await;
     assert_eq!(missing.status(), 404);
-    let bad_query = server.get("/api/v1/endpoints?sort=sideways", Some(&server.admin)).await;
-    assert_eq!(bad_query.status(), 400);
+    // Parameters that do not parse get the API's JSON error body, naming the parameter.
+    for (query, named) in [("/api/v1/endpoints?sort=sideways", "sort"), ("/api/v1/alerts?limit=-1", "limit")] {
+        let response = server.get(query, Some(&server.admin)).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "bad_request", "{query}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.starts_with("invalid query parameter: ") && message.contains(named), "{query}: {message}");
+    }
 }

@@ -7,7 +7,7 @@ pub mod rules;
 pub mod specs;
 pub mod test_runs;
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -20,7 +20,7 @@ use palisade_store::{ActorFilter, AlertFilter, EndpointFilter, EndpointSort, Fin
 use serde::Deserialize;
 
 use crate::auth::{self, Caller};
-use crate::error::{ApiError, ApiJson, ApiPath};
+use crate::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::metrics::Metrics;
 use crate::server::AppState;
 use dto::{
@@ -138,7 +138,7 @@ pub struct EndpointQuery {
 
 pub async fn endpoints(
     State(state): State<AppState>,
-    Query(query): Query<EndpointQuery>,
+    ApiQuery(query): ApiQuery<EndpointQuery>,
 ) -> Result<Json<PageDto<EndpointDto>>, ApiError> {
     let filter = EndpointFilter {
         host: query.host,
@@ -190,7 +190,7 @@ pub struct SampleQuery {
 pub async fn samples(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<SampleQuery>,
+    ApiQuery(query): ApiQuery<SampleQuery>,
 ) -> Result<Json<PageDto<SampleDto>>, ApiError> {
     let limit = query.limit.unwrap_or(10).min(MAX_SAMPLES);
     let store = state.store.clone();
@@ -219,7 +219,7 @@ pub struct LookupQuery {
 
 pub async fn lookup(
     State(state): State<AppState>,
-    Query(query): Query<LookupQuery>,
+    ApiQuery(query): ApiQuery<LookupQuery>,
 ) -> Result<Json<EndpointDetailDto>, ApiError> {
     let store = state.store.clone();
     let description = format!("{} {} {}", query.method, query.host, query.path);
@@ -252,7 +252,7 @@ pub struct AlertQuery {
 
 pub async fn alerts(
     State(state): State<AppState>,
-    Query(query): Query<AlertQuery>,
+    ApiQuery(query): ApiQuery<AlertQuery>,
 ) -> Result<Json<PageDto<AlertDto>>, ApiError> {
     let filter = AlertFilter {
         status: query.status,
@@ -367,7 +367,7 @@ pub struct FindingQuery {
 
 pub async fn findings(
     State(state): State<AppState>,
-    Query(query): Query<FindingQuery>,
+    ApiQuery(query): ApiQuery<FindingQuery>,
 ) -> Result<Json<PageDto<FindingDto>>, ApiError> {
     let since_ms = match &query.since {
         Some(text) => Some(palisade_core::timestamp::parse_rfc3339(text).ok_or_else(|| {
@@ -405,7 +405,7 @@ pub struct ActorQuery {
 
 pub async fn actors(
     State(state): State<AppState>,
-    Query(query): Query<ActorQuery>,
+    ApiQuery(query): ApiQuery<ActorQuery>,
 ) -> Result<Json<PageDto<ActorDto>>, ApiError> {
     let limit = page_limit(query.limit);
     let offset = query.offset.unwrap_or(0);

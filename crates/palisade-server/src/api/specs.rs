@@ -6,7 +6,7 @@
 //! a letter, a dot, a colon or a bracket, so they are never read as an id.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
@@ -21,7 +21,7 @@ use serde_json::json;
 use super::blocking;
 use super::dto::PageDto;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiQuery};
 use crate::server::AppState;
 
 /// Most redacted samples per endpoint that `GET /api/v1/specs/{host}?samples=` reads.
@@ -133,7 +133,7 @@ pub struct ExportQuery {
 pub async fn show(
     State(state): State<AppState>,
     Path(key): Path<String>,
-    Query(query): Query<ExportQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
     let store = state.store.clone();
     let text = match parse_key(&key)? {
@@ -159,7 +159,7 @@ pub async fn show(
 pub async fn endpoint_fragment(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    Query(query): Query<ExportQuery>,
+    ApiQuery(query): ApiQuery<ExportQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let store = state.store.clone();
     let samples = query.samples.unwrap_or(DEFAULT_EXPORT_SAMPLES).min(MAX_EXPORT_SAMPLES);

@@ -1,7 +1,7 @@
 //! Security test results that `palisade test run --server` sends, kept for the dashboard
 //! and the API.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use palisade_core::timestamp::format_rfc3339;
@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::blocking;
 use super::dto::PageDto;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiPath};
+use crate::error::{ApiError, ApiPath, ApiQuery};
 use crate::server::AppState;
 
 /// The fields of a submitted run that the store indexes; the whole body is kept as sent.
@@ -106,7 +106,7 @@ pub struct RunQuery {
 /// `GET /api/v1/test-runs`: newest first.
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<RunQuery>,
+    ApiQuery(query): ApiQuery<RunQuery>,
 ) -> Result<Json<PageDto<TestRunDto>>, ApiError> {
     let limit = match query.limit.unwrap_or(0) {
         0 => palisade_store::sqlite::DEFAULT_PAGE_SIZE,

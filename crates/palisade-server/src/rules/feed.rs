@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use palisade_proxy::feed::MAX_WAIT_SECS;
@@ -16,6 +16,7 @@ use palisade_proxy::rules::BlockRule;
 use serde::{Deserialize, Serialize};
 
 use super::RuleSnapshot;
+use crate::error::ApiQuery;
 use crate::server::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -35,7 +36,11 @@ struct FeedBody<'a> {
 
 /// Serves the rule feed. The wait is capped at [`MAX_WAIT_SECS`] and at one second less
 /// than `server.request_timeout_secs`, so the request timeout never cuts a long poll.
-pub async fn rules(State(state): State<AppState>, Query(query): Query<FeedQuery>, headers: HeaderMap) -> Response {
+pub async fn rules(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<FeedQuery>,
+    headers: HeaderMap,
+) -> Response {
     let book = &state.rules;
     let mut changes = book.subscribe();
     let mut closing = book.closing();
