@@ -94,6 +94,18 @@ pub(crate) fn kind_schema(kinds: &[(ValueKind, u64)]) -> Value {
     }
 }
 
+/// Returns `text` as an example of `schema`: a JSON number for an `integer` or `number`
+/// schema, a boolean for a `boolean` one, and `None` when the text does not fit, because
+/// an example must be valid against its schema.
+fn typed_example(schema: &Value, text: &str) -> Option<Value> {
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer") => text.parse::<i64>().ok().map(Value::from),
+        Some("number") => text.parse::<f64>().ok().filter(|n| n.is_finite()).map(Value::from),
+        Some("boolean") => text.parse::<bool>().ok().map(Value::from),
+        _ => Some(Value::from(text)),
+    }
+}
+
 pub(crate) fn path_parameters(endpoint: &Endpoint, names: &[String], samples: &[&Trace]) -> Vec<Value> {
     let template = PathTemplate::parse(&endpoint.template);
     let mut parameters = Vec::new();
@@ -110,16 +122,17 @@ pub(crate) fn path_parameters(endpoint: &Endpoint, names: &[String], samples: &[
         parameter.insert("name".into(), json!(name));
         parameter.insert("in".into(), json!("path"));
         parameter.insert("required".into(), json!(true));
-        parameter.insert("schema".into(), kind_schema(&kinds));
+        let schema = kind_schema(&kinds);
 
         // The first sample whose path has as many segments as the template.
         let example = samples.iter().find_map(|sample| {
             let segments = split_path(&sample.request.path);
             (segments.len() == template.segments.len()).then(|| percent_decode_lossy(segments[position]))
         });
-        if let Some(example) = example {
-            parameter.insert("example".into(), json!(example));
+        if let Some(example) = example.and_then(|text| typed_example(&schema, &text)) {
+            parameter.insert("example".into(), example);
         }
+        parameter.insert("schema".into(), schema);
         parameters.push(Value::Object(parameter));
     }
     parameters
@@ -166,14 +179,15 @@ pub(crate) fn query_and_header_parameters(endpoint: &Endpoint, fields: &[DataFie
         parameter.insert("name".into(), json!(name));
         parameter.insert("in".into(), json!(location));
         parameter.insert("required".into(), json!(endpoint.hits > 0 && seen >= endpoint.hits));
-        parameter.insert("schema".into(), scalar_schema(&fields));
+        let schema = scalar_schema(&fields);
         if order == 0 {
             let example =
                 samples.iter().find_map(|s| s.request.query.iter().find(|q| q.name == name).map(|q| q.value.clone()));
-            if let Some(example) = example {
-                parameter.insert("example".into(), json!(example));
+            if let Some(example) = example.and_then(|text| typed_example(&schema, &text)) {
+                parameter.insert("example".into(), example);
             }
         }
+        parameter.insert("schema".into(), schema);
         parameters.push(Value::Object(parameter));
     }
     for (base, members) in bracketed {
@@ -379,4 +393,19 @@ pub(crate) fn key_query_names(fields: &[DataField], samples: &[&Trace]) -> Vec<S
         .filter(|name| KEY_QUERY_PARAMS.contains(&name.to_ascii_lowercase().as_str()))
         .collect();
     if names.is_empty() { vec!["api_key".to_string()] } else { names.into_iter().collect() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn examples_take_the_schema_type() {
+        let integer = json!({"type": "integer"});
+        assert_eq!(typed_example(&integer, "42"), Some(json!(42)));
+        assert_eq!(typed_example(&integer, "4x2"), None, "text that is no integer is left out");
+        assert_eq!(typed_example(&json!({"type": "number"}), "2.5"), Some(json!(2.5)));
+        assert_eq!(typed_example(&json!({"type": "boolean"}), "true"), Some(json!(true)));
+        assert_eq!(typed_example(&json!({"type": "string", "format": "uuid"}), "42"), Some(json!("42")));
+    }
 }

@@ -178,9 +178,9 @@ fn export_shape() {
     assert_eq!(
         get["parameters"],
         json!([
-            {"name": "userId", "in": "path", "required": true, "schema": {"type": "integer"}, "example": "40"},
+            {"name": "userId", "in": "path", "required": true, "schema": {"type": "integer"}, "example": 40},
             {"name": "cursor", "in": "query", "required": false, "schema": {"type": "string"}},
-            {"name": "limit", "in": "query", "required": true, "schema": {"type": "integer"}, "example": "10"},
+            {"name": "limit", "in": "query", "required": true, "schema": {"type": "integer"}, "example": 10},
             {"name": "x-request-id", "in": "header", "required": true, "schema": {"type": "string"}}
         ])
     );
