@@ -20,8 +20,8 @@ pub enum DecodeError {
 
     /// A streamed input ended inside a JSON value. The traces before `byte` were delivered.
     #[error(
-        "input ended early at byte {byte} (line {line} column {column}) after {entries} entries: \
-         the file is truncated"
+        "input ended early at byte {byte} (line {line} column {column}) after {entries} {}: the file is truncated",
+        if *entries == 1 { "entry" } else { "entries" }
     )]
     Truncated { byte: u64, line: usize, column: usize, entries: usize },
 
@@ -121,5 +121,12 @@ mod tests {
 
         let decode = DecodeError::from_json(&error);
         assert_eq!(decode.to_string(), "invalid JSON at line 1 column 3: EOF while parsing a value");
+    }
+
+    #[test]
+    fn truncation_counts_entries_in_words() {
+        let truncated = |entries| DecodeError::Truncated { byte: 9, line: 1, column: 10, entries }.to_string();
+        assert!(truncated(1).ends_with("after 1 entry: the file is truncated"), "{}", truncated(1));
+        assert!(truncated(0).ends_with("after 0 entries: the file is truncated"), "{}", truncated(0));
     }
 }

@@ -67,7 +67,8 @@ pub fn compute(conn: &Connection, endpoint_id: &str, class_decay_ms: i64) -> Res
     }
 
     if auth.unauthenticated_success > 0 {
-        let detail = format!("{} requests without credentials got a 2xx response", auth.unauthenticated_success);
+        let requests = if auth.unauthenticated_success == 1 { "request" } else { "requests" };
+        let detail = format!("{} {requests} without credentials got a 2xx response", auth.unauthenticated_success);
         factors.push(factor("unauthenticated_access", 20, detail));
         if !returned.is_empty() {
             factors.push(factor(

@@ -181,7 +181,7 @@ fn authentication(detail: &EndpointDetail) -> Markup {
                 }
             }
             @if auth.unauthenticated_success > 0 {
-                p class="warning" { (count(auth.unauthenticated_success)) " requests without credentials got a 2xx response." }
+                p class="warning" { (count(auth.unauthenticated_success)) (if auth.unauthenticated_success == 1 { " request" } else { " requests" }) " without credentials got a 2xx response." }
             }
         }
     }
