@@ -15,6 +15,7 @@ use palisade_proxy::{FnMirror, ProxyConfig, RuleHandle, RuleSource, RunningProxy
 use tokio::sync::mpsc;
 
 use crate::collector::queue::TraceQueue;
+use crate::rules::RuleBook;
 use crate::server::RunningServer;
 
 /// Minimum time between two log lines about mirrored traces the queue did not take.
@@ -24,7 +25,19 @@ const DROP_LOG_INTERVAL: Duration = Duration::from_secs(60);
 /// down before the server: its mirror keeps a handle on the server's trace queue until
 /// it has stopped.
 pub async fn start_inline_proxy(server: &RunningServer, config: ProxyConfig) -> anyhow::Result<RunningProxy> {
-    let actor_key = hex::decode(server.rules.actor_key()).context("invalid actor key")?;
+    start_inline_proxy_on(&server.rules, &server.queue, config).await
+}
+
+/// Starts the proxy of `config` on `rules` and `queue`. `palisade serve` takes them from a
+/// [`PreparedServer`](crate::server::PreparedServer), so a proxy that cannot start fails
+/// the start before the server serves or creates credentials. The same shutdown order
+/// applies: the proxy first.
+pub async fn start_inline_proxy_on(
+    rules: &RuleBook,
+    queue: &TraceQueue,
+    config: ProxyConfig,
+) -> anyhow::Result<RunningProxy> {
+    let actor_key = hex::decode(rules.actor_key()).context("invalid actor key")?;
     let actors = ActorResolver::new(&config.actors, actor_key).context("invalid proxy.actors setting")?;
     let handle = RuleHandle::new(ActiveRules {
         rules: Arc::new(RuleSet::empty()),
@@ -32,9 +45,9 @@ pub async fn start_inline_proxy(server: &RunningServer, config: ProxyConfig) -> 
         state: FeedState::Current,
         actors: Arc::new(actors),
     });
-    server.rules.attach(handle.clone());
+    rules.attach(handle.clone());
 
-    let sender = start_queue_mirror(server.queue.clone(), &config.mirror);
+    let sender = start_queue_mirror(queue.clone(), &config.mirror);
     let mirror = FnMirror::new(move |trace: Trace| sender.try_send(trace).is_ok());
     let proxy = run_proxy(config, RuleSource::Handle(handle), Arc::new(mirror)).await?;
     Ok(proxy)

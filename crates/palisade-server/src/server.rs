@@ -173,17 +173,49 @@ impl RunningServer {
     }
 }
 
-/// Opens the data directory's store and journal, starts the journal writer and the
-/// pipeline worker, and serves on `config.server.listen`.
+/// Binds `listen`, starts the pipeline, creates the first-start credentials when the data
+/// directory has none, and serves.
 pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningServer> {
+    let listener = bind_listener(config.server.listen).await?;
+    let mut server = prepare(config, data_dir, listener).await?;
+    server.create_first_run_credentials()?;
+    Ok(server.serve())
+}
+
+/// Binds the API listener. Callers bind it before [`prepare`], so a busy port fails the
+/// start before the store is opened or any credential is created.
+pub async fn bind_listener(listen: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))
+}
+
+/// A server whose listener is bound and whose pipeline runs, but which accepts no request
+/// until [`PreparedServer::serve`].
+///
+/// `palisade serve` starts the in-process proxy at this point and creates the first-start
+/// credentials after it. Their secrets are printed only once, so every step that can fail
+/// on a flag, a setting or a busy port has to come before them.
+pub struct PreparedServer {
+    pub local_addr: SocketAddr,
+    first_run_keys: Vec<(ApiKey, String)>,
+    first_run_password: Option<String>,
+    listener: TcpListener,
+    state: AppState,
+    store: Arc<SqliteStore>,
+    data_dir: DataDir,
+    writer: std::thread::JoinHandle<()>,
+    worker: Worker,
+}
+
+/// Opens the data directory's store and journal and starts the journal writer and the
+/// pipeline worker. Creates no credentials and serves nothing on `listener` yet.
+pub async fn prepare(config: Config, data_dir: DataDir, listener: TcpListener) -> anyhow::Result<PreparedServer> {
     crate::webhooks::install_crypto_provider();
+    let local_addr = listener.local_addr()?;
     let pipeline_config = config.pipeline(&data_dir.actor_key())?;
     let mut store = data_dir.open_store()?;
     store.set_class_decay_days(config.server.class_decay_days);
     store.set_max_findings(config.server.max_findings);
     let store = Arc::new(store);
-    let first_run_keys = create_first_run_keys(&store)?;
-    let first_run_password = create_first_run_admin(&store)?;
     let rule_book = RuleBook::open(store.clone(), &config.blocking, &data_dir.actor_key())?;
     let specs = Arc::new(
         crate::specs::SpecRegistry::load(store.as_ref(), &config.openapi)
@@ -214,58 +246,122 @@ pub async fn start(config: Config, data_dir: DataDir) -> anyhow::Result<RunningS
     };
     let worker = Worker::start(settings, store.clone(), pipeline, metrics.clone(), webhooks, wake_receiver)?;
 
-    let listener = TcpListener::bind(config.server.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
-    let local_addr = listener.local_addr()?;
     let login_limiter = Arc::new(LoginLimiter::new(config.server.max_login_failures_per_minute));
-    let reload = match config.blocking.reload_interval_secs {
-        0 => None,
-        secs => Some(rule_book.spawn_reload(Duration::from_secs(secs))),
-    };
     let state = AppState {
-        store,
-        queue: queue.clone(),
+        store: store.clone(),
+        queue,
         metrics,
         limits: config.limits.clone(),
         config: Arc::new(config),
         login_limiter,
-        rules: rule_book.clone(),
+        rules: rule_book,
         specs,
     };
-    let app = router(state);
+    Ok(PreparedServer {
+        local_addr,
+        first_run_keys: Vec::new(),
+        first_run_password: None,
+        listener,
+        state,
+        store,
+        data_dir,
+        writer,
+        worker,
+    })
+}
 
-    tracing::info!(listen = %local_addr, data_dir = %data_dir.path().display(), "palisade serve started");
-    let (shutdown, shutdown_signal) = oneshot::channel::<()>();
-    let closing_rules = rule_book.clone();
-    let task = tokio::spawn(async move {
-        // The data directory, and with it its lock, lives until the server has stopped.
-        let _data_dir = data_dir;
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                let _ = shutdown_signal.await;
-                // Long polls of the rule feed get their response now instead of holding up shutdown.
-                closing_rules.close();
-                if let Some(reload) = reload {
-                    reload.abort();
-                }
-            })
-            .await
-            .context("server failed")?;
-        // The router held the last queue handle, so the writer finishes its jobs and
-        // exits; the worker then applies everything in the journal and stops.
-        tokio::task::spawn_blocking(move || {
-            if writer.join().is_err() {
-                tracing::error!("journal writer thread panicked");
-            }
-            worker.stop();
-        })
-        .await
-        .context("shutdown task failed")?;
-        tracing::info!("server stopped");
+impl PreparedServer {
+    /// Returns the block rules the server stores and feeds.
+    pub fn rules(&self) -> &RuleBook {
+        &self.state.rules
+    }
+
+    /// Returns the queue that accepted traces go through, for sources inside the process.
+    pub fn queue(&self) -> &TraceQueue {
+        &self.state.queue
+    }
+
+    /// Creates an admin token, an ingest key and the `admin` user when the data directory
+    /// has none. The [`RunningServer`] that [`PreparedServer::serve`] returns carries
+    /// their secrets.
+    pub fn create_first_run_credentials(&mut self) -> anyhow::Result<()> {
+        self.first_run_keys = create_first_run_keys(&self.store)?;
+        self.first_run_password = create_first_run_admin(&self.store)?;
         Ok(())
-    });
-    Ok(RunningServer { local_addr, first_run_keys, first_run_password, rules: rule_book, queue, shutdown, task })
+    }
+
+    /// Starts serving requests on the bound listener.
+    pub fn serve(self) -> RunningServer {
+        let PreparedServer {
+            local_addr,
+            first_run_keys,
+            first_run_password,
+            listener,
+            state,
+            store: _,
+            data_dir,
+            writer,
+            worker,
+        } = self;
+        let rule_book = state.rules.clone();
+        let queue = state.queue.clone();
+        let reload = match state.config.blocking.reload_interval_secs {
+            0 => None,
+            secs => Some(rule_book.spawn_reload(Duration::from_secs(secs))),
+        };
+        let app = router(state);
+
+        tracing::info!(listen = %local_addr, data_dir = %data_dir.path().display(), "palisade serve started");
+        let (shutdown, shutdown_signal) = oneshot::channel::<()>();
+        let closing_rules = rule_book.clone();
+        let task = tokio::spawn(async move {
+            // The data directory, and with it its lock, lives until the server has stopped.
+            let _data_dir = data_dir;
+            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = shutdown_signal.await;
+                    // Long polls of the rule feed get their response now instead of holding up shutdown.
+                    closing_rules.close();
+                    if let Some(reload) = reload {
+                        reload.abort();
+                    }
+                })
+                .await
+                .context("server failed")?;
+            // The router held the last queue handle, so the writer finishes its jobs and
+            // exits; the worker then applies everything in the journal and stops.
+            stop_pipeline(writer, worker).await?;
+            tracing::info!("server stopped");
+            Ok(())
+        });
+        RunningServer { local_addr, first_run_keys, first_run_password, rules: rule_book, queue, shutdown, task }
+    }
+
+    /// Stops a server that has not served. The worker applies what is in the journal
+    /// before the data directory's lock is released. Queue handles held elsewhere, such as
+    /// an in-process proxy's mirror, must be dropped first, because the journal writer
+    /// stops only when the last one is gone.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let PreparedServer { state, data_dir, writer, worker, .. } = self;
+        // Dropping the state drops this server's queue handle, so the writer can exit.
+        drop(state);
+        stop_pipeline(writer, worker).await?;
+        drop(data_dir);
+        Ok(())
+    }
+}
+
+/// Waits for the journal writer to exit, which it does once every queue handle is dropped,
+/// and then for the worker to apply the rest of the journal and stop.
+async fn stop_pipeline(writer: std::thread::JoinHandle<()>, worker: Worker) -> anyhow::Result<()> {
+    tokio::task::spawn_blocking(move || {
+        if writer.join().is_err() {
+            tracing::error!("journal writer thread panicked");
+        }
+        worker.stop();
+    })
+    .await
+    .context("shutdown task failed")
 }
 
 /// Creates an admin token and an ingest key when the data directory has no keys yet.

@@ -2,7 +2,8 @@
 
 use anyhow::{Context, Result};
 use palisade_core::access::Role;
-use palisade_server::DataDir;
+use palisade_server::inline_proxy::start_inline_proxy_on;
+use palisade_server::{DataDir, RunningServer};
 
 use super::load_config;
 use crate::EXIT_OK;
@@ -19,32 +20,35 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<u8> {
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the runtime")?;
     runtime.block_on(async {
-        let server = palisade_server::start(config, data_dir).await?;
-        for (key, secret) in &server.first_run_keys {
-            let what = match key.role {
-                Role::Ingest => "Ingest key for agents and `palisade ingest --server`",
-                _ => "Admin API token",
-            };
-            println!("{what} (shown once; only its hash is stored):\n  {secret}");
-        }
-        if let Some(password) = &server.first_run_password {
-            println!("Dashboard user `admin`, password (shown once; `palisade users passwd admin` sets a new one):\n  {password}");
-        }
-        println!("Palisade is listening on http://{}", server.local_addr);
+        // The first-start secrets are printed only once, so every step that can fail on a
+        // flag, a setting or a busy port runs before they are created. These steps bind
+        // the API listener and start the in-process proxy with its own listener.
+        let listener = palisade_server::server::bind_listener(config.server.listen).await?;
+        let mut prepared = palisade_server::server::prepare(config, data_dir, listener).await?;
         let proxy = match proxy {
-            Some(proxy_config) => {
-                let proxy = match palisade_server::inline_proxy::start_inline_proxy(&server, proxy_config).await {
-                    Ok(proxy) => proxy,
-                    Err(error) => {
-                        server.shutdown().await?;
-                        return Err(error.context("cannot start the in-process proxy"));
-                    }
-                };
-                println!("The proxy is listening on http://{}", proxy.local_addr);
-                Some(proxy)
-            }
+            Some(proxy_config) => match start_inline_proxy_on(prepared.rules(), prepared.queue(), proxy_config).await {
+                Ok(proxy) => Some(proxy),
+                Err(error) => {
+                    prepared.stop().await?;
+                    return Err(error.context("cannot start the in-process proxy"));
+                }
+            },
             None => None,
         };
+        if let Err(error) = prepared.create_first_run_credentials() {
+            if let Some(proxy) = proxy {
+                proxy.shutdown().await;
+            }
+            prepared.stop().await?;
+            return Err(error);
+        }
+        let server = prepared.serve();
+
+        print_first_run_credentials(&server);
+        println!("Palisade is listening on http://{}", server.local_addr);
+        if let Some(proxy) = &proxy {
+            println!("The proxy is listening on http://{}", proxy.local_addr);
+        }
 
         wait_for_signal().await;
         // The proxy goes first: it feeds the server's trace queue until it has stopped.
@@ -56,6 +60,22 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<u8> {
         server.shutdown().await
     })?;
     Ok(EXIT_OK)
+}
+
+/// Prints the secrets of the keys and the `admin` user that this start created.
+fn print_first_run_credentials(server: &RunningServer) {
+    for (key, secret) in &server.first_run_keys {
+        let what = match key.role {
+            Role::Ingest => "Ingest key for agents and `palisade ingest --server`",
+            _ => "Admin API token",
+        };
+        println!("{what} (shown once; only its hash is stored):\n  {secret}");
+    }
+    if let Some(password) = &server.first_run_password {
+        println!(
+            "Dashboard user `admin`, password (shown once; `palisade users passwd admin` sets a new one):\n  {password}"
+        );
+    }
 }
 
 /// Returns the in-process proxy's settings: the config file's `proxy:` section with the flags
