@@ -17,6 +17,9 @@ pub const EXIT_INPUT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !keeps_sigpipe_ignored(&cli.command) {
+        end_quietly_on_closed_stdout();
+    }
     init_logging(&cli);
     // HTTP clients (ingest --server, tests, webhooks) speak TLS through rustls' ring
     // provider, which must be installed before the first client is built.
@@ -49,6 +52,38 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Returns true for the servers, the benchmarks (some run a server and its clients) and
+/// the commands that send HTTP requests to another process, which keep SIGPIPE ignored as
+/// the Rust runtime sets it. hyper writes with
+/// `writev`, which raises SIGPIPE when the peer has closed the connection, so the default
+/// action would end such a command without a message. The clients among them write
+/// standard output only through `output::write_stdout`, which treats a closed pipe as the
+/// end of the output.
+fn keeps_sigpipe_ignored(command: &Command) -> bool {
+    match command {
+        Command::Serve(_) | Command::Proxy(_) | Command::Bench(_) => true,
+        Command::Ingest(args) => args.server.is_some(),
+        Command::Capture(args) => args.server.is_some(),
+        Command::Test(args) => matches!(args.command, commands::test::TestCommand::Run(_)),
+        _ => false,
+    }
+}
+
+/// Restores the default SIGPIPE action, so that a command whose reader closed the pipe
+/// (`palisade alerts list | head`) ends silently, as other Unix tools do, instead of
+/// panicking in `println!`.
+#[cfg(unix)]
+fn end_quietly_on_closed_stdout() {
+    // SAFETY: `signal` only changes the process's action for SIGPIPE, and SIG_DFL is a
+    // valid action for it. It runs before any other thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn end_quietly_on_closed_stdout() {}
 
 fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
