@@ -33,4 +33,4 @@ fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
 
 cargo build --release --locked -p palisade
-echo "Built target/release/palisade"
+echo "Built ${CARGO_TARGET_DIR:-target}/release/palisade"

@@ -185,8 +185,10 @@ pub enum SortOrder {
     /// Most requests first.
     Hits,
     /// Most recently seen first.
+    #[value(alias = "last_seen")]
     LastSeen,
     /// Most recently discovered first.
+    #[value(alias = "first_seen")]
     FirstSeen,
     /// Highest risk score first.
     Risk,
@@ -203,6 +205,8 @@ pub struct EndpointListArgs {
     /// Only endpoints whose host or template contains this text (case-insensitive).
     #[arg(long)]
     pub search: Option<String>,
+    /// Sort order. `last_seen` and `first_seen`, as the REST API spells them, are accepted
+    /// too.
     #[arg(long, value_enum, default_value_t = SortOrder::Path)]
     pub sort: SortOrder,
     /// Endpoints per page (at most 1000).
@@ -325,5 +329,21 @@ mod tests {
     #[test]
     fn flags_are_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sort_accepts_api_spellings() {
+        for (spelling, expected) in [
+            ("last-seen", SortOrder::LastSeen),
+            ("last_seen", SortOrder::LastSeen),
+            ("first-seen", SortOrder::FirstSeen),
+            ("first_seen", SortOrder::FirstSeen),
+        ] {
+            let cli = Cli::try_parse_from(["palisade", "endpoints", "list", "--sort", spelling]).unwrap();
+            let Command::Endpoints(EndpointsArgs { command: EndpointsCommand::List(list) }) = cli.command else {
+                panic!("`endpoints list` parsed as {:?}", cli.command);
+            };
+            assert_eq!(list.sort, expected, "--sort {spelling}");
+        }
     }
 }

@@ -8,7 +8,7 @@ use palisade_store::{ActorFilter, FindingFilter, Store};
 use super::open_existing_store;
 use crate::EXIT_OK;
 use crate::cli::{Cli, OutputFormat};
-use crate::output::{print_json, short_time, table};
+use crate::output::{count, print_json, short_time, table};
 
 /// Most findings `actors show` prints.
 const MAX_TIMELINE: u32 = 1000;
@@ -87,7 +87,7 @@ pub fn run_actors(cli: &Cli, args: &ActorsArgs) -> Result<u8> {
                         ]);
                     }
                     println!("{out}");
-                    println!("{} of {} actors", items.len(), page.total);
+                    println!("{} of {}", items.len(), count(page.total, "actor"));
                 }
             }
         }
@@ -171,7 +171,7 @@ pub fn run_findings(cli: &Cli, args: &FindingsArgs) -> Result<u8> {
                 ]);
             }
             println!("{out}");
-            println!("{} of {} findings", items.len(), page.total);
+            println!("{} of {}", items.len(), count(page.total, "finding"));
         }
     }
     Ok(EXIT_OK)

@@ -9,7 +9,7 @@ use palisade_store::{AlertFilter, Store};
 use super::open_existing_store;
 use crate::EXIT_OK;
 use crate::cli::{Cli, OutputFormat};
-use crate::output::{print_json, short_time, table};
+use crate::output::{count, print_json, short_time, table};
 
 #[derive(Debug, Args)]
 pub struct AlertsArgs {
@@ -113,7 +113,7 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
                         ]);
                     }
                     println!("{out}");
-                    println!("{} of {} alerts", items.len(), page.total);
+                    println!("{} of {}", items.len(), count(page.total, "alert"));
                 }
             }
         }

@@ -24,6 +24,7 @@ use palisade_ingest::TraceDecodeError;
 use super::load_config;
 use crate::EXIT_OK;
 use crate::cli::Cli;
+use crate::output::count;
 
 /// Attempts to send one batch before it is dropped; capture cannot wait longer.
 const MAX_SEND_ATTEMPTS: u32 = 3;
@@ -222,8 +223,11 @@ fn counter_line(stats: &CaptureStats, counters: &SendCounters, kernel: Option<(u
         line.push_str(&format!(", {dropped} by the kernel, {interface_dropped} by the interface"));
     }
     line.push_str(&format!(
-        "; skipped: {} TLS, {} not HTTP connections; {} gaps, {} evicted connections",
-        stats.tls_connections, stats.non_http_connections, stats.gaps, stats.evicted_connections
+        "; skipped connections: {} TLS, {} not HTTP; {}, {}",
+        stats.tls_connections,
+        stats.non_http_connections,
+        count(stats.gaps, "gap"),
+        count(stats.evicted_connections, "evicted connection")
     ));
     line
 }

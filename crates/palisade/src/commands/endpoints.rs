@@ -62,7 +62,11 @@ fn run_list(store: &SqliteStore, args: &EndpointListArgs) -> Result<u8> {
             println!("{out}");
             let shown = items.len() as u64;
             if shown < page.total {
-                println!("{shown} of {} endpoints; use --offset {} for more", page.total, args.offset as u64 + shown);
+                println!(
+                    "{shown} of {}; use --offset {} for more",
+                    count(page.total, "endpoint"),
+                    args.offset as u64 + shown
+                );
             } else {
                 println!("{}", count(page.total, "endpoint"));
             }

@@ -25,7 +25,7 @@ use serde::Serialize;
 
 use crate::EXIT_OK;
 use crate::cli::OutputFormat;
-use crate::output::{print_json, table};
+use crate::output::{count, print_json, table};
 
 use corpus::{SOURCES, Sample, Skipped};
 
@@ -313,7 +313,7 @@ fn print_table(report: &Report) {
         println!("Findings on benign requests by class: {}.", listed.join(", "));
     }
     if report.truncated_inspections > 0 {
-        println!("{} inspections reached a work limit.", report.truncated_inspections);
+        println!("{} reached a work limit.", count(report.truncated_inspections as u64, "inspection"));
     }
     for (reason, count) in &report.skipped {
         println!("skipped {count}: {reason}");

@@ -19,7 +19,7 @@ use palisade_store::Store;
 
 use super::load_config;
 use crate::cli::{Cli, IngestArgs, InputFormat};
-use crate::output::count;
+use crate::output::{count, write_stdout};
 use crate::{EXIT_INPUT_ERROR, EXIT_OK};
 
 /// Largest file read whole (JSON documents, Keploy YAML); HAR and JSON Lines files are
@@ -79,7 +79,7 @@ pub fn run(cli: &Cli, args: &IngestArgs) -> Result<u8> {
     progress.finish_and_clear();
     result?;
 
-    print_report(&report, &sink, files.len());
+    print_report(&report, &sink, files.len())?;
     let code = if report.failed_files > 0 || report.imported == 0 { EXIT_INPUT_ERROR } else { EXIT_OK };
     Ok(code)
 }
@@ -93,7 +93,8 @@ enum Sink {
 struct Report {
     imported: u64,
     rejected: u64,
-    skipped_files: u64,
+    /// Files that decoded but contain no HTTP exchange (Keploy test cases of another kind).
+    skipped_files: Vec<PathBuf>,
     failed_files: u64,
     printed: usize,
     counters: Option<PipelineCounters>,
@@ -195,7 +196,7 @@ fn import_file(
             }
             let mut bytes = Vec::with_capacity(size as usize);
             reader.read_to_end(&mut bytes).map_err(|e| FileError::Input(format!("cannot read: {e}")))?;
-            decode_whole(format, &bytes, limits, report).map(|results| {
+            decode_whole(path, format, &bytes, limits, report).map(|results| {
                 for result in results {
                     deliver(result, report);
                 }
@@ -210,6 +211,7 @@ fn import_file(
 }
 
 fn decode_whole(
+    path: &Path,
     format: Format,
     bytes: &[u8],
     limits: &Limits,
@@ -226,7 +228,7 @@ fn decode_whole(
             match palisade_ingest::keploy::decode(&text, limits)? {
                 Some(trace) => Ok(vec![Ok(trace)]),
                 None => {
-                    report.skipped_files += 1;
+                    report.skipped_files.push(path.to_path_buf());
                     Ok(Vec::new())
                 }
             }
@@ -300,20 +302,27 @@ fn display_paths(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
-fn print_report(report: &Report, sink: &Sink, files: usize) {
+/// Prints the summary. Standard output goes through `write_stdout`, because with --server
+/// SIGPIPE stays ignored and `println!` would panic when the reader has closed the pipe.
+fn print_report(report: &Report, sink: &Sink, files: usize) -> Result<()> {
     if report.rejected > report.printed as u64 {
-        eprintln!("... and {} more rejected traces", report.rejected - report.printed as u64);
+        let more = report.rejected - report.printed as u64;
+        eprintln!("... and {} more", count(more, "rejected trace"));
     }
+    for path in &report.skipped_files {
+        eprintln!("skipped: {}: Keploy test case of a kind other than Http", path.display());
+    }
+
     let destination = match sink {
         Sink::Local { data_dir, .. } => data_dir.path().display().to_string(),
         Sink::Remote(remote) => remote.url.clone(),
     };
-    println!(
-        "Imported {} from {} into {destination} ({} rejected, {} skipped as not HTTP, {} failed).",
+    let mut text = format!(
+        "Imported {} from {} into {destination} ({} rejected, {} skipped as not HTTP, {} failed).\n",
         count(report.imported, "trace"),
         count(files as u64, "file"),
         report.rejected,
-        count(report.skipped_files, "file"),
+        count(report.skipped_files.len() as u64, "file"),
         count(report.failed_files, "file")
     );
     if let (Some(counters), Sink::Local { store, .. }) = (&report.counters, sink) {
@@ -322,17 +331,31 @@ fn print_report(report: &Report, sink: &Sink, files: usize) {
             + counters.skipped_host_limit
             + counters.skipped_endpoint_limit;
         if skipped > 0 {
-            println!("{skipped} traces were not inventoried (block lists or host/endpoint limits).");
+            let verb = if skipped == 1 { "was" } else { "were" };
+            text.push_str(&format!(
+                "{} {verb} not inventoried (block lists or host/endpoint limits).\n",
+                count(skipped, "trace")
+            ));
         }
         if let Ok(hosts) = store.hosts() {
-            let endpoints: u64 = hosts.iter().map(|h| h.endpoints).sum();
-            println!(
-                "The inventory holds {} on {}: `palisade endpoints list` shows them.",
-                count(endpoints, "endpoint"),
-                count(hosts.len() as u64, "host")
-            );
+            text.push_str(&inventory_sentence(hosts.iter().map(|h| h.endpoints).sum(), hosts.len() as u64));
         }
     }
+    write_stdout(&text)
+}
+
+/// Describes the inventory after an import, and what to do next when it is empty.
+fn inventory_sentence(endpoints: u64, hosts: u64) -> String {
+    if endpoints == 0 {
+        return "The inventory is empty: no endpoints were found. Import HTTP traffic with \
+                `palisade ingest FILE` (HAR, JSON Lines, JSON, Keploy YAML, pcap or pcapng).\n"
+            .to_string();
+    }
+    format!(
+        "The inventory holds {} on {}: `palisade endpoints list` shows them.\n",
+        count(endpoints, "endpoint"),
+        count(hosts, "host")
+    )
 }
 
 /// Sends traces to `POST /api/v1/traces` of a running server in batches.
@@ -411,7 +434,11 @@ impl RemoteSink {
                 Err(error) if attempt < MAX_SEND_ATTEMPTS && (error.is_connect() || error.is_timeout()) => {
                     Duration::from_secs(1)
                 }
-                Err(error) => bail!("cannot send traces to {}: {error}", self.url),
+                // The context keeps reqwest's error as the source, so the message ends with
+                // the cause, such as "Connection refused".
+                Err(error) => {
+                    return Err(anyhow::Error::new(error).context(format!("cannot send traces to {}", self.url)));
+                }
             };
             std::thread::sleep(wait);
         }

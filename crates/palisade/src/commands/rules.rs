@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::EXIT_OK;
 use crate::cli::{Cli, OutputFormat};
 use crate::commands::load_config;
-use crate::output::{print_json, short_time, table};
+use crate::output::{count, print_json, short_time, table};
 
 #[derive(Debug, Args)]
 pub struct RulesArgs {
@@ -95,8 +95,8 @@ pub fn run(cli: &Cli, args: &RulesArgs) -> Result<u8> {
             }
             if stored.len() >= limits.max_rules {
                 bail!(
-                    "the rule set already has {} rules, the limit (blocking.rules.max_rules is {}): remove rules first",
-                    stored.len(),
+                    "the rule set already has {}, the limit (blocking.rules.max_rules is {}): remove rules first",
+                    count(stored.len() as u64, "rule"),
                     limits.max_rules
                 );
             }

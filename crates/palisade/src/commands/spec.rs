@@ -3,14 +3,14 @@
 //! compared.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use palisade_core::timestamp::{format_rfc3339, now_ms};
 use palisade_openapi::diff::diff;
 use palisade_openapi::stored::{self, SpecSet};
-use palisade_openapi::{ApiSpec, ImportSettings, import_file};
+use palisade_openapi::{ApiSpec, ImportError, ImportSettings, import_file};
 use palisade_server::DataDir;
 use palisade_store::{Store, StoredSpec};
 
@@ -134,8 +134,7 @@ fn run_export(cli: &Cli, args: &ExportArgs) -> Result<u8> {
 }
 
 fn run_import(cli: &Cli, args: &ImportArgs) -> Result<u8> {
-    let spec = import_file(&args.file, &ImportSettings::default())
-        .with_context(|| format!("invalid description {}", args.file.display()))?;
+    let spec = read_description(&args.file, &ImportSettings::default())?;
     let stored = if args.check {
         None
     } else {
@@ -151,6 +150,16 @@ fn run_import(cli: &Cli, args: &ImportArgs) -> Result<u8> {
 
     println!("{}", summary_table(&spec, stored.as_ref()));
     Ok(EXIT_OK)
+}
+
+/// Imports a description file. A file that cannot be read is reported as that alone
+/// (`cannot read FILE: ...`), since nothing is known yet about its content.
+fn read_description(path: &Path, settings: &ImportSettings) -> Result<ApiSpec> {
+    match import_file(path, settings) {
+        Ok(spec) => Ok(spec),
+        Err(error @ ImportError::Io { .. }) => Err(error.into()),
+        Err(error) => Err(anyhow::Error::new(error).context(format!("invalid description {}", path.display()))),
+    }
 }
 
 /// Builds the summary that `spec import` prints: what was read, and the id it was stored
@@ -242,21 +251,19 @@ fn run_reconcile(cli: &Cli, args: &ReconcileArgs) -> Result<u8> {
     }
     println!("{out}");
     println!(
-        "{} shadow, {} zombie, {} unused; {} endpoints documented",
+        "{} shadow, {} zombie, {} unused; {} documented",
         report.shadow.len(),
         report.zombie.len(),
         report.unused.len(),
-        report.documented
+        count(report.documented, "endpoint")
     );
     Ok(EXIT_OK)
 }
 
 fn run_diff(args: &DiffArgs) -> Result<u8> {
     let settings = ImportSettings::default();
-    let old =
-        import_file(&args.old, &settings).with_context(|| format!("invalid description {}", args.old.display()))?;
-    let new =
-        import_file(&args.new, &settings).with_context(|| format!("invalid description {}", args.new.display()))?;
+    let old = read_description(&args.old, &settings)?;
+    let new = read_description(&args.new, &settings)?;
     let report = diff(&old, &new);
     match args.format {
         OutputFormat::Json => print_json(&report)?,

@@ -10,6 +10,7 @@ use super::GenerateArgs;
 use crate::EXIT_OK;
 use crate::cli::Cli;
 use crate::commands::open_existing_store;
+use crate::output::count;
 
 pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8> {
     let template = templates::find(&args.template)?;
@@ -37,7 +38,7 @@ pub fn run(cli: &Cli, args: &GenerateArgs) -> Result<u8> {
     match &args.out {
         Some(path) => {
             std::fs::write(path, &yaml).with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote {} ({} steps) to {}", test.id, test.test.len(), path.display());
+            eprintln!("wrote {} ({}) to {}", test.id, count(test.test.len() as u64, "step"), path.display());
         }
         None => super::write_stdout(&yaml)?,
     }

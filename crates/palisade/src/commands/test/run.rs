@@ -15,6 +15,7 @@ use palisade_testing::{ParseError, ParsedTest, RunReport, RunSettings, Runner};
 
 use super::{ReportFormat, RunArgs};
 use crate::cli::Cli;
+use crate::output::count;
 use crate::{EXIT_INPUT_ERROR, EXIT_OK};
 
 /// Exit code when a test failed.
@@ -45,7 +46,8 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         }
     }
     if invalid > 0 {
-        eprintln!("{invalid} of {} test files are invalid; nothing was run", files.len());
+        let verb = if invalid == 1 { "is" } else { "are" };
+        eprintln!("{invalid} of {} {verb} invalid; nothing was run", count(files.len() as u64, "test file"));
         return Ok(EXIT_INPUT_ERROR);
     }
     check_unique_ids(&tests)?;
