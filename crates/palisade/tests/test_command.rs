@@ -164,3 +164,46 @@ async fn generate_from_ingested_traffic() {
     );
     server.abort();
 }
+
+const EMPTY_AUTH_TEST: &str = r#"id: empty-auth
+env:
+  - name: AUTH
+    value: ""
+  - name: UNUSED
+    value: ""
+test:
+  - request:
+      method: GET
+      url: "{{BASE_URL}}/me"
+      headers:
+        - name: Authorization
+          value: "{{AUTH}}"
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_variable_warns_until_set() {
+    let (address, server) = vulnerable_api::spawn(vulnerable_api::Mode::Vulnerable).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("auth.yaml"), EMPTY_AUTH_TEST).unwrap();
+    let base = format!("BASE_URL=http://{address}");
+    let run = |extra: &'static [&'static str]| {
+        let dir = dir.path().to_path_buf();
+        let base = base.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut args = vec!["test", "run", "auth.yaml", "--env", &base];
+            args.extend_from_slice(extra);
+            palisade(&args, &dir)
+        })
+    };
+
+    let unset = run(&[]).await.unwrap();
+    let stderr = String::from_utf8_lossy(&unset.stderr);
+    assert!(stderr.contains("warning: auth.yaml: variable AUTH is empty"), "{stderr}");
+    assert!(stderr.contains("--env AUTH=VALUE"), "{stderr}");
+    assert!(!stderr.contains("UNUSED"), "a variable no request uses is not named: {stderr}");
+
+    let set = run(&["--env", "AUTH=Bearer x"]).await.unwrap();
+    let stderr = String::from_utf8_lossy(&set.stderr);
+    assert!(!stderr.contains("is empty"), "{stderr}");
+    server.abort();
+}

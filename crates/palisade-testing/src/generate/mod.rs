@@ -267,7 +267,7 @@ pub fn finish<N: AsRef<str>>(mut test: TestFile, endpoint: &Endpoint, extra: &[(
 }
 
 /// True when a `{{...}}` expression in `text` names `variable` as a whole word.
-fn uses_variable(text: &str, variable: &str) -> bool {
+pub fn uses_variable(text: &str, variable: &str) -> bool {
     text.split("{{").skip(1).filter_map(|rest| rest.split("}}").next()).any(|expression| {
         expression.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).any(|word| word == variable)
     })

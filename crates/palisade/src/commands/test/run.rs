@@ -69,6 +69,8 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         overrides.push(parse_pair(pair).with_context(|| format!("invalid --env {pair:?}"))?);
     }
 
+    warn_empty_variables(&tests, &overrides);
+
     let settings = settings(args)?;
     let runtime =
         tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
@@ -88,6 +90,24 @@ pub fn run(cli: &Cli, args: &RunArgs) -> Result<u8> {
         runtime.block_on(send_results(server, key, &report))?;
     }
     Ok(if report.failed() == 0 { EXIT_OK } else { EXIT_TEST_FAILED })
+}
+
+/// Warns about variables that a test's `env` leaves empty and its requests use, such as
+/// the credential placeholders of generated tests, when no `--env` or env file sets them.
+/// The test still runs, because an empty value can be what a test means.
+fn warn_empty_variables(tests: &[ParsedTest], overrides: &[(String, String)]) {
+    for parsed in tests {
+        let text = palisade_testing::model::to_yaml(&parsed.test);
+        for entry in parsed.test.env.iter().filter(|entry| entry.value.is_empty()) {
+            let set = overrides.iter().any(|(name, value)| *name == entry.name && !value.is_empty());
+            if !set && palisade_testing::generate::uses_variable(&text, &entry.name) {
+                eprintln!(
+                    "warning: {}: variable {} is empty, so its requests send an empty value; pass --env {}=VALUE",
+                    parsed.file, entry.name, entry.name
+                );
+            }
+        }
+    }
 }
 
 async fn execute(
