@@ -432,6 +432,15 @@ impl RemoteSink {
                     bail!("server at {} responded with {status}: {}", self.url, text.trim());
                 }
                 Err(error) if attempt < MAX_SEND_ATTEMPTS && (error.is_connect() || error.is_timeout()) => {
+                    // Said once, so a server that is down does not look like a hang.
+                    if attempt == 1 {
+                        let cause = anyhow::Error::new(error);
+                        eprintln!(
+                            "warning: cannot reach {} ({cause:#}); trying again every second, {} more times",
+                            self.url,
+                            MAX_SEND_ATTEMPTS - 1
+                        );
+                    }
                     Duration::from_secs(1)
                 }
                 // The context keeps reqwest's error as the source, so the message ends with
