@@ -209,6 +209,16 @@ pub struct EndpointListArgs {
     /// too.
     #[arg(long, value_enum, default_value_t = SortOrder::Path)]
     pub sort: SortOrder,
+    /// Only endpoints whose risk score is at least SCORE.
+    #[arg(long, value_name = "SCORE")]
+    pub min_risk: Option<u32>,
+    /// Only endpoints with this data class on a field, such as email.
+    #[arg(long, value_name = "CLASS")]
+    pub data_class: Option<String>,
+    /// Only endpoints called with this authentication scheme: none, basic, bearer, jwt,
+    /// api_key_header, api_key_query or session_cookie.
+    #[arg(long, value_name = "SCHEME", value_parser = parse_auth_scheme)]
+    pub auth: Option<palisade_core::auth::AuthScheme>,
     /// Endpoints per page (at most 1000).
     #[arg(long, default_value_t = 100)]
     pub limit: u32,
@@ -217,6 +227,13 @@ pub struct EndpointListArgs {
     pub offset: u32,
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+fn parse_auth_scheme(text: &str) -> Result<palisade_core::auth::AuthScheme, String> {
+    palisade_core::auth::AuthScheme::ALL.into_iter().find(|scheme| scheme.as_str() == text).ok_or_else(|| {
+        let names: Vec<&str> = palisade_core::auth::AuthScheme::ALL.iter().map(|scheme| scheme.as_str()).collect();
+        format!("expected one of {}", names.join(", "))
+    })
 }
 
 #[derive(Debug, Args)]

@@ -264,6 +264,21 @@ fn unauthenticated_card_endpoint_tops_risk_list_with_alerts() {
     assert_eq!(top["template"], "/api/customers/{customerId}");
     assert_eq!(top["authentication"], serde_json::json!(["none"]));
 
+    // The API's filters, as flags: risk, data class and authentication scheme.
+    let templates = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["endpoints", "list", "--format", "json"];
+        all.extend_from_slice(args);
+        let page = json(dir.path(), &all);
+        page["items"].as_array().unwrap().iter().map(|e| e["template"].as_str().unwrap().to_string()).collect()
+    };
+    let filtered = templates(&["--auth", "none", "--data-class", "email", "--min-risk", "50"]);
+    assert_eq!(filtered, vec!["/api/customers/{customerId}"]);
+    let bearer = templates(&["--auth", "bearer"]);
+    assert!(!bearer.is_empty() && !bearer.contains(&"/api/customers/{customerId}".to_string()), "{bearer:?}");
+    let bad = palisade(dir.path(), &["endpoints", "list", "--auth", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("expected one of none, basic"), "{}", stderr(&bad));
+
     let detail = json(dir.path(), &["endpoints", "show", top["id"].as_str().unwrap(), "--format", "json"]);
     let factors: Vec<&str> =
         detail["risk"]["factors"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();

@@ -36,7 +36,9 @@ fn run_list(store: &SqliteStore, args: &EndpointListArgs) -> Result<u8> {
         },
         limit: args.limit,
         offset: args.offset,
-        ..EndpointFilter::default()
+        min_risk: args.min_risk,
+        data_class: args.data_class.clone(),
+        auth: args.auth,
     };
     let page = store.endpoints(&filter)?;
     let items: Vec<EndpointDto> = page.items.iter().map(EndpointDto::from).collect();
