@@ -489,6 +489,8 @@ impl Sender {
                     break;
                 }
                 Err(error) => {
+                    // The alternate form adds the causes, such as "Connection refused".
+                    let error = format!("{:#}", anyhow::Error::new(error));
                     tracing::warn!(url = %self.url, %error, attempt, "cannot send traces, retrying");
                     Duration::from_secs(1)
                 }
