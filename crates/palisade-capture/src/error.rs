@@ -20,7 +20,7 @@ pub enum CaptureError {
     InvalidHeader { format: &'static str, reason: String },
 
     /// A record or block cannot be parsed.
-    #[error("invalid record at byte {offset} after {packets} packets: {reason}")]
+    #[error("invalid record at byte {offset} after {packets} {}: {reason}", if *packets == 1 { "packet" } else { "packets" })]
     InvalidRecord { offset: u64, packets: u64, reason: String },
 
     /// A record longer than the read buffer, usually a corrupt length field.
@@ -31,7 +31,10 @@ pub enum CaptureError {
     RecordTooLarge { offset: u64, max: usize },
 
     /// The file ends inside a record.
-    #[error("capture ends inside a record at byte {offset} after {packets} packets: the file is truncated")]
+    #[error(
+        "capture ends inside a record at byte {offset} after {packets} {}: the file is truncated",
+        if *packets == 1 { "packet" } else { "packets" }
+    )]
     Truncated { offset: u64, packets: u64 },
 
     #[error("failed to read capture at byte {offset}")]

@@ -233,8 +233,9 @@ impl Policy {
         };
         let classes = if spec.when.classes.is_empty() { "any class".to_string() } else { spec.when.classes.join(", ") };
         let reason = format!(
-            "{} findings ({classes}) at {} confidence or higher within {} s from {} {key}",
+            "{} finding{} ({classes}) at {} confidence or higher within {} s from {} {key}",
             spec.when.count,
+            if spec.when.count == 1 { "" } else { "s" },
             spec.when.min_confidence.as_str(),
             spec.when.within_secs,
             match spec.key {

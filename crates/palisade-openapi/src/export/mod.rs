@@ -175,8 +175,10 @@ pub fn export_with(host: &str, endpoints: &[EndpointExport], settings: &ExportSe
         "Reconstructed by Palisade from observed traffic: no endpoints were observed.".to_string()
     } else {
         format!(
-            "Reconstructed by Palisade from {total_hits} observed requests to {} endpoints between {} and {}.",
+            "Reconstructed by Palisade from {total_hits} observed request{} to {} endpoint{} between {} and {}.",
+            if total_hits == 1 { "" } else { "s" },
             selected.len(),
+            if selected.len() == 1 { "" } else { "s" },
             format_rfc3339(first_seen),
             format_rfc3339(last_seen)
         )

@@ -411,11 +411,11 @@ impl<'d> Validator<'d> {
         let mut valid = true;
         let count = items.len() as u64;
         if let Some(min) = map.get("minItems").and_then(Value::as_u64).filter(|min| count < *min) {
-            self.report(at, "minItems", path, format!("array has {count} items, fewer than {min}"));
+            self.report(at, "minItems", path, format!("array has {}, fewer than {min}", items_text(count)));
             valid = false;
         }
         if let Some(max) = map.get("maxItems").and_then(Value::as_u64).filter(|max| count > *max) {
-            self.report(at, "maxItems", path, format!("array has {count} items, more than {max}"));
+            self.report(at, "maxItems", path, format!("array has {}, more than {max}", items_text(count)));
             valid = false;
         }
         // Checked pairwise, so only for short arrays.
@@ -611,6 +611,11 @@ fn short(value: &Value) -> String {
             }
         }
     }
+}
+
+/// Writes an item count as "1 item" or "N items".
+fn items_text(count: u64) -> String {
+    if count == 1 { "1 item".to_string() } else { format!("{count} items") }
 }
 
 #[cfg(test)]

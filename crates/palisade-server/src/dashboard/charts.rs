@@ -49,8 +49,9 @@ pub fn hourly_area(caption: &str, points: &[(i64, u64)], start_hour: i64, end_ho
         })
         .collect();
     let summary = format!(
-        "{caption}: {} requests from {} to {}, at most {} in one hour",
+        "{caption}: {} request{} from {} to {}, at most {} in one hour",
         count(total),
+        if total == 1 { "" } else { "s" },
         short_time(start_hour),
         short_time(end_hour),
         count(values.iter().copied().max().unwrap_or(0))
