@@ -142,3 +142,10 @@ fn violations_are_capped() {
     assert!(!is_valid(&document, &schema, &value));
     assert!(is_valid(&document, &schema, &json!(["a"])));
 }
+
+#[test]
+fn item_counts_in_words() {
+    assert_eq!(items_text(1), "1 item");
+    assert_eq!(items_text(0), "0 items");
+    assert_eq!(items_text(3), "3 items");
+}
