@@ -580,3 +580,18 @@ fn spec_unparsable_file_is_invalid() {
     assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
     assert!(stderr(&output).starts_with("error: invalid description "), "{}", stderr(&output));
 }
+
+#[test]
+fn ingest_to_closed_port_fails_without_retrying() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port this test held and released, so nothing listens on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = format!("http://127.0.0.1:{port}");
+    let har = fixtures().join("har/shop-chromium.har");
+    let output = palisade(dir.path(), &["ingest", "--server", &server, "--key", "k", har.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = stderr(&output);
+    assert!(error.contains("no server answered there"), "{error}");
+    assert!(error.contains("Connection refused"), "the cause is named: {error}");
+    assert!(!error.contains("trying again"), "a server that never answered is not retried: {error}");
+}

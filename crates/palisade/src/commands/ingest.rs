@@ -366,6 +366,10 @@ struct RemoteSink {
     batch: Vec<serde_json::Value>,
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
+    /// True once the server has answered a request. Until then a refused connection is
+    /// a wrong address or a server that is not running, and fails at once; after it, the
+    /// server may be restarting, and sends are tried again.
+    answered: bool,
 }
 
 impl RemoteSink {
@@ -386,6 +390,7 @@ impl RemoteSink {
             batch: Vec::new(),
             client,
             runtime,
+            answered: false,
         })
     }
 
@@ -415,6 +420,7 @@ impl RemoteSink {
                 .body(body.clone());
             // `send` sets up its timeout on the runtime, so it must run inside it.
             let response = self.runtime.block_on(async { request.send().await });
+            self.answered |= response.is_ok();
             let wait = match response {
                 Ok(response) if response.status().is_success() => return Ok(()),
                 Ok(response) if response.status().as_u16() == 429 && attempt < MAX_SEND_ATTEMPTS => {
@@ -431,7 +437,9 @@ impl RemoteSink {
                     let text = self.runtime.block_on(response.text()).unwrap_or_default();
                     bail!("server at {} responded with {status}: {}", self.url, text.trim());
                 }
-                Err(error) if attempt < MAX_SEND_ATTEMPTS && (error.is_connect() || error.is_timeout()) => {
+                Err(error)
+                    if attempt < MAX_SEND_ATTEMPTS && (error.is_timeout() || (error.is_connect() && self.answered)) =>
+                {
                     // Said once, so a server that is down does not look like a hang.
                     if attempt == 1 {
                         let cause = anyhow::Error::new(error);
@@ -445,6 +453,13 @@ impl RemoteSink {
                 }
                 // The context keeps reqwest's error as the source, so the message ends with
                 // the cause, such as "Connection refused".
+                Err(error) if error.is_connect() && !self.answered => {
+                    return Err(anyhow::Error::new(error).context(format!(
+                        "cannot send traces to {}: no server answered there; check that `palisade serve` runs at \
+                         that address",
+                        self.url
+                    )));
+                }
                 Err(error) => {
                     return Err(anyhow::Error::new(error).context(format!("cannot send traces to {}", self.url)));
                 }
