@@ -284,6 +284,7 @@ async fn endpoint_lookup_and_not_found() {
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["error"]["code"], "bad_request", "{query}");
         let message = body["error"]["message"].as_str().unwrap();
-        assert!(message.starts_with("invalid query parameter: ") && message.contains(named), "{query}: {message}");
+        assert!(message.starts_with("invalid query parameter: "), "{query}: {message}");
+        assert!(message.contains(named), "{query}: {message}");
     }
 }

@@ -366,10 +366,10 @@ struct RemoteSink {
     batch: Vec<serde_json::Value>,
     client: reqwest::Client,
     runtime: tokio::runtime::Runtime,
-    /// True once the server has answered a request. Until then a refused connection is
-    /// a wrong address or a server that is not running, and fails at once; after it, the
-    /// server may be restarting, and sends are tried again.
-    answered: bool,
+    /// True once the server has responded to a request. Before that, a refused connection
+    /// means a wrong address or a stopped server and fails at once. After it, the server
+    /// may be restarting, so sends are retried.
+    responded: bool,
 }
 
 impl RemoteSink {
@@ -390,7 +390,7 @@ impl RemoteSink {
             batch: Vec::new(),
             client,
             runtime,
-            answered: false,
+            responded: false,
         })
     }
 
@@ -420,7 +420,7 @@ impl RemoteSink {
                 .body(body.clone());
             // `send` sets up its timeout on the runtime, so it must run inside it.
             let response = self.runtime.block_on(async { request.send().await });
-            self.answered |= response.is_ok();
+            self.responded |= response.is_ok();
             let wait = match response {
                 Ok(response) if response.status().is_success() => return Ok(()),
                 Ok(response) if response.status().as_u16() == 429 && attempt < MAX_SEND_ATTEMPTS => {
@@ -438,9 +438,11 @@ impl RemoteSink {
                     bail!("server at {} responded with {status}: {}", self.url, text.trim());
                 }
                 Err(error)
-                    if attempt < MAX_SEND_ATTEMPTS && (error.is_timeout() || (error.is_connect() && self.answered)) =>
+                    if attempt < MAX_SEND_ATTEMPTS
+                        && (error.is_timeout() || (error.is_connect() && self.responded)) =>
                 {
-                    // Said once, so a server that is down does not look like a hang.
+                    // Printed on the first failure only, so a server that is down does not look
+                    // like a hang.
                     if attempt == 1 {
                         let cause = anyhow::Error::new(error);
                         eprintln!(
@@ -453,7 +455,7 @@ impl RemoteSink {
                 }
                 // The context keeps reqwest's error as the source, so the message ends with
                 // the cause, such as "Connection refused".
-                Err(error) if error.is_connect() && !self.answered => {
+                Err(error) if error.is_connect() && !self.responded => {
                     return Err(anyhow::Error::new(error).context(format!(
                         "cannot send traces to {}: no server answered there; check that `palisade serve` runs at \
                          that address",

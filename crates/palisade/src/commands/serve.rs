@@ -65,11 +65,11 @@ pub fn run(cli: &Cli, args: &ServeArgs) -> Result<u8> {
 /// Prints the secrets of the keys and the `admin` user that this start created.
 fn print_first_run_credentials(server: &RunningServer) {
     for (key, secret) in &server.first_run_keys {
-        let what = match key.role {
+        let label = match key.role {
             Role::Ingest => "Ingest key for agents and `palisade ingest --server`",
             _ => "Admin API token",
         };
-        println!("{what} (shown once; only its hash is stored):\n  {secret}");
+        println!("{label} (shown once; only its hash is stored):\n  {secret}");
     }
     if let Some(password) = &server.first_run_password {
         println!(
