@@ -68,8 +68,9 @@ impl PipelineBench {
 }
 
 /// Times the floor and the pipeline over `traces`, each with one warm-up round and
-/// `rounds` measured rounds (at least one).
-pub fn run_pipeline_bench(traces: &[Trace], rounds: usize) -> PipelineBench {
+/// `rounds` measured rounds (at least one). Every pipeline round starts from an empty
+/// pipeline built from `config`.
+pub fn run_pipeline_bench(traces: &[Trace], rounds: usize, config: &PipelineConfig) -> PipelineBench {
     let rounds = rounds.max(1);
     let bodies = json_bodies(traces);
     let json_bytes = bodies.iter().map(|b| b.len()).sum();
@@ -77,12 +78,12 @@ pub fn run_pipeline_bench(traces: &[Trace], rounds: usize) -> PipelineBench {
     parse_all(&bodies);
     let floor = Timing::from_rounds((0..rounds).map(|_| time(|| parse_all(&bodies))).collect());
 
-    run_pipeline(traces);
+    run_pipeline(traces, config);
     let mut last = (0, 0);
     let mut pipeline_rounds = Vec::with_capacity(rounds);
     for _ in 0..rounds {
         let started = Instant::now();
-        last = run_pipeline(traces);
+        last = run_pipeline(traces, config);
         pipeline_rounds.push(started.elapsed());
     }
 
@@ -111,8 +112,8 @@ fn parse_all(bodies: &[&[u8]]) {
 }
 
 /// Runs one pipeline pass from empty state. Returns traces recorded and endpoints derived.
-fn run_pipeline(traces: &[Trace]) -> (u64, usize) {
-    let mut pipeline = Pipeline::new(PipelineConfig::default());
+fn run_pipeline(traces: &[Trace], config: &PipelineConfig) -> (u64, usize) {
+    let mut pipeline = Pipeline::new(config.clone());
     for (index, trace) in traces.iter().enumerate() {
         black_box(pipeline.process(trace));
         if (index + 1) % DELTA_EVERY == 0 {
@@ -131,7 +132,7 @@ mod tests {
     #[test]
     fn bench_counts_and_times_every_trace() {
         let traces = generate(200, 1);
-        let result = run_pipeline_bench(&traces, 2);
+        let result = run_pipeline_bench(&traces, 2, &PipelineConfig::default());
         assert_eq!(result.traces, 200);
         assert_eq!(result.recorded, 200);
         assert!(result.endpoints > 0);

@@ -596,3 +596,23 @@ fn ingest_to_closed_port_fails_without_retrying() {
     assert!(error.contains("Connection refused"), "the cause is named: {error}");
     assert!(!error.contains("trying again"), "a server that never answered is not retried: {error}");
 }
+
+#[test]
+fn bench_pipeline_states_targets_only_for_the_inventory_stages() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |stages: &str| {
+        let output =
+            palisade(dir.path(), &["bench", "pipeline", "--traces", "300", "--rounds", "1", "--stages", stages]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        stdout(&output)
+    };
+
+    let inventory = run("inventory");
+    let line = inventory.lines().find(|l| l.starts_with("Pipeline (inventory stages)")).expect("pipeline line");
+    assert!(line.contains("(target >= 100000)"), "{inventory}");
+
+    let all = run("all");
+    let line = all.lines().find(|l| l.starts_with("Pipeline (all stages)")).expect("pipeline line");
+    assert!(!line.contains("target"), "{all}");
+    assert!(all.contains("(the targets apply to --stages inventory)"), "{all}");
+}
