@@ -424,6 +424,24 @@ fn alerts_table_and_detail_name_the_actor() {
     let detail = stdout(&output);
     assert!(detail.contains("actor user:mallory"), "{detail}");
     assert!(detail.contains("data class -"), "{detail}");
+    assert!(detail.contains("Latest findings"), "{detail}");
+    assert!(detail.contains("sqli.union"), "{detail}");
+    assert!(detail.contains("sqli.tautology"), "{detail}");
+}
+
+#[test]
+fn actors_show_takes_an_id_without_its_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = fixtures().join("jsonl/attack-session.jsonl");
+    assert!(palisade(dir.path(), &["ingest", "--quiet", session.to_str().unwrap()]).status.success());
+
+    let output = palisade(dir.path(), &["actors", "show", "mallory"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).starts_with("user:mallory (user)"), "{}", stdout(&output));
+
+    let output = palisade(dir.path(), &["actors", "show", "user:nobody"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("actor ids start with their kind"), "{}", stderr(&output));
 }
 
 #[test]
@@ -598,7 +616,7 @@ fn ingest_to_closed_port_fails_without_retrying() {
 }
 
 #[test]
-fn bench_pipeline_states_targets_only_for_the_inventory_stages() {
+fn bench_pipeline_targets_only_for_inventory() {
     let dir = tempfile::tempdir().unwrap();
     let run = |stages: &str| {
         let output =

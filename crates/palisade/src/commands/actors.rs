@@ -2,8 +2,9 @@
 
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
+use palisade_core::actor::ActorKind;
 use palisade_server::api::dto::{ActorDetailDto, ActorDto, FindingDto, PageDto};
-use palisade_store::{ActorFilter, FindingFilter, Store};
+use palisade_store::{ActorDetail, ActorFilter, FindingFilter, Store};
 
 use super::open_existing_store;
 use crate::EXIT_OK;
@@ -92,8 +93,11 @@ pub fn run_actors(cli: &Cli, args: &ActorsArgs) -> Result<u8> {
             }
         }
         ActorsCommand::Show { id, format } => {
-            let Some(detail) = store.actor(id, MAX_TIMELINE)? else {
-                bail!("no actor {id}; `palisade actors list` shows the ids");
+            let Some(detail) = find_actor(&store, id)? else {
+                bail!(
+                    "no actor {id}; actor ids start with their kind, such as ip:203.0.113.9 or user:alice; \
+                     `palisade actors list` shows the ids"
+                );
             };
             let detail = ActorDetailDto::from(&detail);
             match format {
@@ -103,6 +107,23 @@ pub fn run_actors(cli: &Cli, args: &ActorsArgs) -> Result<u8> {
         }
     }
     Ok(EXIT_OK)
+}
+
+/// Finds an actor by id. An id without a kind (`203.0.113.9`, `alice`) is looked up as a
+/// client IP, then as a user.
+fn find_actor(store: &dyn Store, id: &str) -> Result<Option<ActorDetail>> {
+    if let Some(detail) = store.actor(id, MAX_TIMELINE)? {
+        return Ok(Some(detail));
+    }
+    if id.split_once(':').is_some_and(|(kind, _)| ActorKind::parse(kind).is_some()) {
+        return Ok(None);
+    }
+    for kind in [ActorKind::Ip, ActorKind::User] {
+        if let Some(detail) = store.actor(&format!("{}:{id}", kind.as_str()), MAX_TIMELINE)? {
+            return Ok(Some(detail));
+        }
+    }
+    Ok(None)
 }
 
 fn print_actor(detail: &ActorDetailDto) {

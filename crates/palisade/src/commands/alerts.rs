@@ -3,8 +3,8 @@
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use palisade_core::alert::AlertStatus;
-use palisade_server::api::dto::{AlertDto, PageDto};
-use palisade_store::{AlertFilter, Store};
+use palisade_server::api::dto::{AlertDto, FindingDto, PageDto};
+use palisade_store::{AlertFilter, FindingFilter, Store};
 
 use super::open_existing_store;
 use crate::EXIT_OK;
@@ -144,6 +144,7 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
                         short_time(&alert.first_seen),
                         short_time(&alert.last_seen)
                     );
+                    print_findings(&store, &alert)?;
                 }
             }
         }
@@ -152,6 +153,55 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
         AlertsCommand::Reopen { id } => change(&store, *id, AlertStatus::Open)?,
     }
     Ok(EXIT_OK)
+}
+
+/// Most findings `alerts show` prints.
+const MAX_ALERT_FINDINGS: usize = 5;
+/// Latest findings of the alert's class and actor that `alerts show` reads to find those
+/// at the alert's location.
+const MAX_FINDINGS_READ: u32 = 200;
+
+/// Prints the latest findings behind an attack or behaviour alert: those of its class,
+/// actor and location, and of its endpoint when it has one, with their evidence.
+fn print_findings(store: &dyn Store, alert: &AlertDto) -> Result<()> {
+    let Some(actor) = &alert.actor else {
+        return Ok(());
+    };
+    let class = alert.kind.strip_prefix("attack_").unwrap_or(&alert.kind);
+    let filter = FindingFilter {
+        actor: Some(actor.clone()),
+        endpoint_id: alert.endpoint_id.clone(),
+        class: Some(class.to_string()),
+        since_ms: None,
+        oldest_first: false,
+        limit: MAX_FINDINGS_READ,
+        offset: 0,
+    };
+    let page = store.findings(&filter)?;
+    let findings: Vec<FindingDto> = page
+        .items
+        .iter()
+        .map(FindingDto::from)
+        .filter(|finding| alert.location.as_ref().is_none_or(|location| *location == finding.location))
+        .take(MAX_ALERT_FINDINGS)
+        .collect();
+    if findings.is_empty() {
+        return Ok(());
+    }
+    println!("\nLatest findings");
+    let mut out = table(&["TIME", "RULE", "CONFIDENCE", "REQUEST", "LOCATION", "EVIDENCE"]);
+    for finding in findings {
+        out.add_row(vec![
+            short_time(&finding.time),
+            finding.rule_id,
+            finding.confidence,
+            format!("{} {}{}", finding.method, finding.host, finding.path),
+            finding.location,
+            finding.evidence,
+        ]);
+    }
+    println!("{out}");
+    Ok(())
 }
 
 fn change(store: &dyn Store, id: i64, status: AlertStatus) -> Result<()> {
