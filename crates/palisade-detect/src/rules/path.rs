@@ -260,7 +260,10 @@ impl PathRules {
         }
 
         // A Windows path from a drive root (`C:\Windows\...`, `D:/xampp/...`) names a
-        // server file; web parameters carry relative names or URLs.
+        // server file; web parameters carry relative names or URLs. A drive and one name
+        // followed by prose (`C:\Users guide`) is how people write about folders, so
+        // with words around it only a path that goes on to a second component is medium
+        // confidence.
         let trimmed = text.trim_start();
         let tb = trimmed.as_bytes();
         if tb.len() > 4
@@ -269,11 +272,12 @@ impl PathRules {
             && tb[2] == b'/'
             && tb[3].is_ascii_alphanumeric()
         {
-            return Some(PathMatch {
-                rule_id: "lfi.sensitive_file",
-                confidence: Confidence::Medium,
-                at: text.len() - trimmed.len(),
-            });
+            let rest = &tb[3..];
+            let deeper =
+                rest.windows(2).any(|w| w[0] == b'/' && (w[1].is_ascii_alphanumeric() || b"._-$".contains(&w[1])));
+            let bare = !rest.iter().any(u8::is_ascii_whitespace);
+            let confidence = if deeper || bare { Confidence::Medium } else { Confidence::Low };
+            return Some(PathMatch { rule_id: "lfi.sensitive_file", confidence, at: text.len() - trimmed.len() });
         }
         None
     }
@@ -774,6 +778,25 @@ mod tests {
         ];
         for input in benign {
             assert_eq!(rules.local_file(input, &facts), None, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn drive_root_path_confidence() {
+        let rules = rules();
+        let facts = DecodeFacts::default();
+        let cases = [
+            ("C:\\Program Files\\app\\settings.xml", Confidence::Medium),
+            ("D:/xampp/htdocs/config.php", Confidence::Medium),
+            ("C:\\Users", Confidence::Medium),
+            ("C:\\Users guide", Confidence::Low),
+            ("C:\\Users\\ and profiles", Confidence::Low),
+            ("c:/temp is full", Confidence::Low),
+        ];
+        for (input, confidence) in cases {
+            let found = rules.local_file(input, &facts).expect(input);
+            assert_eq!(found.rule_id, "lfi.sensitive_file", "input {input:?}");
+            assert_eq!(found.confidence, confidence, "input {input:?}");
         }
     }
 
