@@ -63,6 +63,32 @@ impl Default for BehaviourConfig {
     }
 }
 
+impl BehaviourConfig {
+    /// Checks the thresholds: at 0 a count threshold would fire on every request and a
+    /// factor would call every rate unusual.
+    pub fn check(&self) -> Result<(), String> {
+        let counts = [
+            ("window_secs", self.window_secs),
+            ("max_actors", self.max_actors as u64),
+            ("enumeration_min_ids", u64::from(self.enumeration_min_ids)),
+            ("sequential_run", u64::from(self.sequential_run)),
+            ("auth_failures", u64::from(self.auth_failures)),
+            ("login_usernames", u64::from(self.login_usernames)),
+            ("not_found", u64::from(self.not_found)),
+            ("not_found_paths", u64::from(self.not_found_paths)),
+            ("error_burst", u64::from(self.error_burst)),
+        ];
+        if let Some((name, _)) = counts.iter().find(|(_, value)| *value == 0) {
+            return Err(format!("invalid behaviour.{name} of 0: expected at least 1"));
+        }
+        let factors = [("enumeration_factor", self.enumeration_factor), ("rate_factor", self.rate_factor)];
+        if let Some((name, value)) = factors.iter().find(|(_, value)| !(value.is_finite() && *value > 0.0)) {
+            return Err(format!("invalid behaviour.{name} of {value}: expected a number above 0"));
+        }
+        Ok(())
+    }
+}
+
 /// Behaviour classes, which are also the alert types they raise.
 pub mod classes {
     pub const OBJECT_ENUMERATION: &str = "object_enumeration";

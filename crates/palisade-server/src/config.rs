@@ -281,6 +281,9 @@ impl Config {
         if let Err(message) = config.server.check() {
             return Err(ConfigError::Parse { path: at(&message), message });
         }
+        if let Err(message) = config.behaviour.check() {
+            return Err(ConfigError::Parse { path: at(&message), message });
+        }
         for (i, webhook) in config.webhooks.iter().enumerate() {
             if let Err(message) = webhook.check() {
                 let message = format!("webhooks[{i}]: {message}");
@@ -358,9 +361,12 @@ fn parse_error(text: &str, origin: &str, error: &str) -> ConfigError {
     }
     let message = yaml_message(error, origin);
     let (first, excerpt) = message.split_once('\n').unwrap_or((&message, ""));
-    let Some((line, column, problem)) = parse_position(first) else {
+    let Some((line, column, parser_problem)) = parse_position(first) else {
         return ConfigError::Parse { path: origin.to_string(), message };
     };
+    let problem = plain_problem(parser_problem);
+    let excerpt = excerpt.replace(parser_problem, &problem);
+    let problem = problem.as_str();
     // A missing field is reported at the mapping that lacks it, which is not a setting.
     let setting =
         if problem.starts_with("missing field") { None } else { yaml_position::setting_at(text, line, column) };
@@ -375,7 +381,7 @@ fn parse_error(text: &str, origin: &str, error: &str) -> ConfigError {
     };
     if !excerpt.is_empty() {
         message.push('\n');
-        message.push_str(excerpt);
+        message.push_str(&excerpt);
     }
     ConfigError::Parse { path: format!("{origin}:{line}:{column}"), message }
 }
@@ -386,6 +392,28 @@ fn parse_position(first_line: &str) -> Option<(u32, u32, &str)> {
     let (line, rest) = rest.split_once(" column ")?;
     let (column, problem) = rest.split_once(": ")?;
     Some((line.parse().ok()?, column.parse().ok()?, problem))
+}
+
+/// Rewrites the parser's wording of a problem in the words of a configuration file: the
+/// range a number must be in, and what a repeated key means.
+fn plain_problem(problem: &str) -> String {
+    let range = match problem {
+        "invalid u8" => Some("a whole number from 0 to 255"),
+        "invalid u16" => Some("a whole number from 0 to 65535"),
+        "invalid u32" => Some("a whole number from 0 to 4294967295"),
+        "invalid u64" | "invalid usize" => Some("a whole number from 0 to 18446744073709551615"),
+        "invalid i32" | "invalid i64" => Some("a whole number"),
+        "invalid f32" | "invalid f64" | "invalid floating point" => Some("a number"),
+        _ => None,
+    };
+    if let Some(range) = range {
+        return format!("invalid value: expected {range}");
+    }
+    if let Some(rest) = problem.strip_prefix("duplicate mapping key: ") {
+        let key = rest.split(", set DuplicateKeyPolicy").next().unwrap_or(rest);
+        return format!("duplicate key `{key}`: each key may appear once in a mapping");
+    }
+    problem.to_string()
 }
 
 fn yaml_message(message: &str, origin: &str) -> String {
@@ -438,7 +466,10 @@ pathBlockList:
     fn value_errors_start_with_position_and_setting() {
         let cases = [
             ("version: 1\nserver:\n  listen: 127.0.0.1:99999\n", "c.yaml:3:11: server.listen: invalid socket address"),
-            ("version: 1\nserver:\n  max_queued_traces: lots\n", "c.yaml:3:22: server.max_queued_traces: invalid u64"),
+            (
+                "version: 1\nserver:\n  max_queued_traces: lots\n",
+                "c.yaml:3:22: server.max_queued_traces: invalid value: expected a whole number from 0 to",
+            ),
             (
                 "version: 1\ndetection:\n  min_confidence: huge\n",
                 "c.yaml:3:19: detection.min_confidence: unknown variant",
@@ -520,6 +551,43 @@ blockFields:
         let text = "version: 1\nserver:\n  max_queued_traces: 0\n";
         let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
         assert!(error.contains("c.yaml:3:22: invalid server.max_queued_traces of 0"), "{error}");
+    }
+
+    #[test]
+    fn parser_problems_read_as_configuration_errors() {
+        let cases = [
+            (
+                "behaviour:\n  auth_failures: ten\n",
+                "behaviour.auth_failures: invalid value: expected a whole number from 0 to 4294967295",
+            ),
+            (
+                "behaviour:\n  auth_failures: -3\n",
+                "behaviour.auth_failures: invalid value: expected a whole number from 0 to 4294967295",
+            ),
+            ("behaviour:\n  rate_factor: fast\n", "behaviour.rate_factor: invalid value: expected a number"),
+            (
+                "behaviour:\n  sequential_run: 4\n  sequential_run: 5\n",
+                "duplicate key `sequential_run`: each key may appear once in a mapping",
+            ),
+        ];
+        for (body, expected) in cases {
+            let text = format!("version: 1\n{body}");
+            let error = Config::parse(&text, "c.yaml").unwrap_err().to_string();
+            assert!(error.contains(expected), "{error}");
+            assert!(!error.contains("invalid u32"), "{error}");
+            assert!(!error.contains("DuplicateKeyPolicy"), "{error}");
+        }
+    }
+
+    #[test]
+    fn zero_behaviour_threshold_is_rejected() {
+        let text = "version: 1\nbehaviour:\n  window_secs: 60\n  auth_failures: 0\n";
+        let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
+        assert!(error.contains("c.yaml:4:18: invalid behaviour.auth_failures of 0: expected at least 1"), "{error}");
+
+        let text = "version: 1\nbehaviour:\n  rate_factor: 0.0\n";
+        let error = Config::parse(text, "c.yaml").unwrap_err().to_string();
+        assert!(error.contains("invalid behaviour.rate_factor of 0: expected a number above 0"), "{error}");
     }
 
     #[test]
