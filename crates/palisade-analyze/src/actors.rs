@@ -1,5 +1,5 @@
-//! Attribution of traces to actors: API key, JWT subject, session cookie or client IP,
-//! in that order of preference.
+//! Attribution of traces to actors: API key, JWT subject, other bearer token, session
+//! cookie or client IP, in that order of preference.
 
 use std::net::IpAddr;
 use std::sync::OnceLock;
@@ -75,6 +75,8 @@ impl ActorResolver {
             (ActorKind::ApiKey, memo.keyed_hash(self, key))
         } else if let Some(subject) = memo.jwt_subject(request) {
             (ActorKind::User, subject)
+        } else if let Some(token) = bearer_token(request) {
+            (ActorKind::ApiKey, memo.keyed_hash(self, token))
         } else if let Some(session) = session_cookie(request) {
             (ActorKind::Session, memo.keyed_hash(self, session))
         } else {
@@ -182,6 +184,16 @@ fn api_key(request: &Request) -> Option<&str> {
         .map(|p| p.value.as_str())
 }
 
+/// Returns the token of an `Authorization: Bearer`, `Token` or `ApiKey` header: an opaque
+/// access token, or a JWT without a subject. Basic credentials are left out, because one
+/// client trying many user names must stay one actor.
+fn bearer_token(request: &Request) -> Option<&str> {
+    let (scheme, token) = header_value(&request.headers, "authorization")?.trim().split_once(' ')?;
+    let token = token.trim();
+    let scheme_ok = ["bearer", "token", "apikey"].iter().any(|s| scheme.eq_ignore_ascii_case(s));
+    (scheme_ok && !token.is_empty()).then_some(token)
+}
+
 /// Returns the JWT bearer token, or else the first JWT cookie.
 fn jwt_token(request: &Request) -> Option<&str> {
     let bearer = header_value(&request.headers, "authorization")
@@ -280,6 +292,10 @@ mod tests {
             (vec![("X-API-Key", "k1"), ("Authorization", bearer.as_str())], vec![], ActorKind::ApiKey),
             (vec![], vec![("api_key", "k1")], ActorKind::ApiKey),
             (vec![("Authorization", bearer.as_str()), ("Cookie", "sid=s1")], vec![], ActorKind::User),
+            (vec![("Authorization", "Bearer tok-alice"), ("Cookie", "sid=s1")], vec![], ActorKind::ApiKey),
+            (vec![("Authorization", "Token 9944b09199c62bcf9418ad846dd0e4bb")], vec![], ActorKind::ApiKey),
+            (vec![("Authorization", "Basic YWxpY2U6c2VjcmV0"), ("Cookie", "sid=s1")], vec![], ActorKind::Session),
+            (vec![("Authorization", "Bearer ")], vec![], ActorKind::Ip),
             (vec![("Cookie", "theme=dark; sid=s1")], vec![], ActorKind::Session),
             (vec![("Cookie", "theme=dark")], vec![], ActorKind::Ip),
         ];
@@ -302,6 +318,11 @@ mod tests {
 
         let bearer = format!("Bearer {ALICE}");
         assert_eq!(resolver.resolve(&trace("10.0.0.1", &[("Authorization", &bearer)], &[])).id, "user:alice");
+
+        let token = resolver.resolve(&trace("10.0.0.1", &[("Authorization", "Bearer tok-alice-1234")], &[]));
+        assert_eq!(token.id, format!("api_key:{}", resolver.keyed_hash("tok-alice-1234")));
+        let other_token = resolver.resolve(&trace("10.0.0.1", &[("Authorization", "Bearer tok-bob-5678")], &[]));
+        assert_ne!(other_token.id, token.id);
     }
 
     #[test]
