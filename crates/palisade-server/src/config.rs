@@ -150,8 +150,8 @@ pub struct ServerSettings {
     pub class_decay_days: u32,
     /// Findings kept in the store; the oldest are deleted beyond this many.
     pub max_findings: u64,
-    /// Alerts waiting for delivery, per webhook; further alerts are dropped for that
-    /// webhook and counted.
+    /// Alerts waiting for delivery to one webhook. Further alerts for that webhook are
+    /// dropped and counted.
     pub max_queued_webhooks: usize,
     /// Hours a dashboard session lasts after sign-in.
     pub session_ttl_hours: u32,
