@@ -346,7 +346,7 @@ impl Behaviour {
         let raw = observation.raw_id;
         if (many || walked) && fire(state, classes::OBJECT_ENUMERATION, raw, at, window_ms) {
             let detail = if walked {
-                format!("walked {} consecutive ids", config.sequential_run)
+                format!("walked at least {} consecutive ids", config.sequential_run)
             } else {
                 format!("read {distinct} distinct ids where other actors read {median_others}")
             };
@@ -366,7 +366,7 @@ impl Behaviour {
                 rule_id: "behaviour.rate",
                 severity: Severity::Medium,
                 confidence: Confidence::Medium,
-                detail: format!("{count} requests in one minute, above {rate_limit:.0}"),
+                detail: format!("{count} requests in one minute, at or above the limit of {rate_limit:.0}"),
             });
         }
         events

@@ -79,13 +79,13 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:7480, or `server.listen` in the config].
-    #[arg(long, env = "PALISADE_LISTEN")]
+    #[arg(long, env = "PALISADE_LISTEN", value_parser = socket_address)]
     pub listen: Option<SocketAddr>,
 
     /// Also run the inline proxy on this address. It enforces this server's block rules
     /// and sends its traffic to this server's pipeline [default: `proxy.listen` in the
     /// config, and no proxy when neither is set].
-    #[arg(long, env = "PALISADE_PROXY_LISTEN")]
+    #[arg(long, env = "PALISADE_PROXY_LISTEN", value_parser = socket_address)]
     pub proxy_listen: Option<SocketAddr>,
 
     /// Upstream of the in-process proxy, http://HOST:PORT [default: `proxy.upstream` in
@@ -336,6 +336,15 @@ pub enum UsersCommand {
     },
     /// Remove a user and end their sessions. The only admin cannot be removed.
     Remove { name: String },
+}
+
+/// Parses a listen address, saying what a valid one looks like, as the configuration
+/// file's errors do.
+pub fn socket_address(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| {
+        "expected IP:PORT, such as 127.0.0.1:7480, with a port up to 65535 (host names such as localhost are not accepted)"
+            .to_string()
+    })
 }
 
 #[cfg(test)]

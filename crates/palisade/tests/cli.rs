@@ -634,3 +634,29 @@ fn bench_pipeline_targets_only_for_inventory() {
     assert!(!line.contains("target"), "{all}");
     assert!(all.contains("(the targets apply to --stages inventory)"), "{all}");
 }
+
+#[test]
+fn unknown_filters_and_listen_addresses_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let session = fixtures().join("jsonl/attack-session.jsonl");
+    assert!(palisade(dir.path(), &["ingest", "--quiet", session.to_str().unwrap()]).status.success());
+
+    let output = palisade(dir.path(), &["alerts", "list", "--type", "attack_sqlx"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no alert has type \"attack_sqlx\". Alert types: attack_sqli,"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = palisade(dir.path(), &["findings", "--class", "sqlx"]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stderr(&output).contains("no finding has class \"sqlx\". Finding classes: sqli,"), "{}", stderr(&output));
+
+    let output = palisade(dir.path(), &["alerts", "list", "--type", "attack_sqli"]);
+    assert_eq!(stderr(&output), "");
+
+    let output = palisade(dir.path(), &["serve", "--listen", "localhost:7480"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("expected IP:PORT, such as 127.0.0.1:7480"), "{}", stderr(&output));
+}

@@ -68,6 +68,11 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
     let store = open_existing_store(&cli.data_dir)?;
     match &args.command {
         AlertsCommand::List { status, kind, endpoint, host, actor, limit, offset, format } => {
+            if let Some(kind) = kind
+                && !alert_types().contains(kind)
+            {
+                eprintln!("warning: no alert has type {kind:?}. Alert types: {}", alert_types().join(", "));
+            }
             let filter = AlertFilter {
                 status: status.map(status_of),
                 kind: kind.clone(),
@@ -153,6 +158,22 @@ pub fn run(cli: &Cli, args: &AlertsArgs) -> Result<u8> {
         AlertsCommand::Reopen { id } => change(&store, *id, AlertStatus::Open)?,
     }
     Ok(EXIT_OK)
+}
+
+/// Returns every alert type Palisade raises.
+fn alert_types() -> Vec<String> {
+    use palisade_analyze::classify::kinds;
+
+    let attacks = palisade_detect::AttackClass::ALL.iter().map(|class| format!("attack_{}", class.as_str()));
+    let behaviour = palisade_analyze::behaviour::classes::ALL.iter().map(|kind| kind.to_string());
+    let data = [
+        kinds::SENSITIVE_DATA_IN_RESPONSE,
+        kinds::SENSITIVE_DATA_IN_URL,
+        kinds::SECRET_IN_RESPONSE,
+        kinds::UNAUTHENTICATED_SENSITIVE_DATA,
+        palisade_server::specs::drift::SPEC_DRIFT_ALERT,
+    ];
+    attacks.chain(behaviour).chain(data.iter().map(|kind| kind.to_string())).collect()
 }
 
 /// Most findings `alerts show` prints.

@@ -17,7 +17,7 @@ use crate::cli::Cli;
 #[derive(Debug, Args)]
 pub struct ProxyArgs {
     /// Address to listen on, such as 0.0.0.0:8080 [or `proxy.listen` in --config].
-    #[arg(long, env = "PALISADE_PROXY_LISTEN")]
+    #[arg(long, env = "PALISADE_PROXY_LISTEN", value_parser = crate::cli::socket_address)]
     pub listen: Option<SocketAddr>,
 
     /// Upstream to forward to, such as http://127.0.0.1:3000 [or `proxy.upstream`].
@@ -42,7 +42,7 @@ pub struct ProxyArgs {
     pub rules: Option<PathBuf>,
 
     /// Address of a separate listener for `GET /metrics` (Prometheus text) [default: none].
-    #[arg(long, env = "PALISADE_PROXY_METRICS_LISTEN")]
+    #[arg(long, env = "PALISADE_PROXY_METRICS_LISTEN", value_parser = crate::cli::socket_address)]
     pub metrics_listen: Option<SocketAddr>,
 
     /// Terminate TLS with this certificate chain (PEM); needs --tls-key.
