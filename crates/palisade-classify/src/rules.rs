@@ -92,6 +92,8 @@ pub(crate) struct Features {
     /// Bit `n` is set when a run of exactly `n` digits occurs (runs of 31 or more set
     /// bit 31).
     pub digit_runs: u32,
+    /// Runs of exactly three digits.
+    pub three_digit_runs: u32,
     /// Runs of exactly four digits.
     pub four_digit_runs: u32,
     pub max_digit_run: u32,
@@ -99,6 +101,9 @@ pub(crate) struct Features {
     pub max_alnum_run: u32,
     /// Runs of exactly four letters or digits.
     pub four_alnum_runs: u32,
+    /// Runs of letters and digits that start with two upper-case letters and two digits,
+    /// as IBANs do.
+    pub iban_like_starts: u32,
     pub colons: u32,
     pub dashes: u32,
     pub dots: u32,
@@ -111,6 +116,8 @@ impl Features {
         let mut f = Features { len: value.len().min(u32::MAX as usize) as u32, ..Features::default() };
         let mut digit_run = 0u32;
         let mut alnum_run = 0u32;
+        // Leading bytes of the current alnum run that have the shape `AA00`.
+        let mut iban_prefix = 0u32;
         for &b in value.as_bytes() {
             if b < 0x80 {
                 f.present |= 1u128 << b;
@@ -123,11 +130,17 @@ impl Features {
                 digit_run = 0;
             }
             if b.is_ascii_alphanumeric() {
+                let fits = if alnum_run < 2 { b.is_ascii_uppercase() } else { b.is_ascii_digit() };
+                if iban_prefix == alnum_run && alnum_run < 4 && fits {
+                    iban_prefix += 1;
+                    f.iban_like_starts += u32::from(iban_prefix == 4);
+                }
                 alnum_run += 1;
                 f.upper += u32::from(b.is_ascii_uppercase());
             } else {
                 f.end_alnum_run(alnum_run);
                 alnum_run = 0;
+                iban_prefix = 0;
                 match b {
                     b':' => f.colons += 1,
                     b'-' => f.dashes += 1,
@@ -144,6 +157,7 @@ impl Features {
     fn end_digit_run(&mut self, run: u32) {
         if run > 0 {
             self.digit_runs |= 1 << run.min(31);
+            self.three_digit_runs += u32::from(run == 3);
             self.four_digit_runs += u32::from(run == 4);
             self.max_digit_run = self.max_digit_run.max(run);
         }
@@ -241,7 +255,8 @@ pub(crate) fn value_rules() -> Vec<ValueRule> {
             r"(?-u:\b)(?:[0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?-u:\b)",
             check_mac,
             [Mac],
-            |f| f.len >= 14 && (f.colons >= 5 || f.dashes >= 5 || f.dots >= 2),
+            // The dotted form is three runs of exactly four hex digits.
+            |f| f.len >= 14 && (f.colons >= 5 || f.dashes >= 5 || (f.dots >= 2 && f.four_alnum_runs >= 3)),
             vetoed_by key::VERSION
         ),
         rule!(
@@ -256,12 +271,12 @@ pub(crate) fn value_rules() -> Vec<ValueRule> {
             [UsSsn, UsItin],
             |f| f.run(3) && f.run(2) && f.four_digit_runs >= 1
         ),
+        // The compact form is one run of nine letters and digits.
         rule!(r"(?-u:\b)[A-Z]{2}(?:[0-9]{6}| [0-9]{2} [0-9]{2} [0-9]{2} )[A-D](?-u:\b)", check_nino, [UkNino], |f| f
             .upper
             >= 3
-            && (f.run(6) || f.run(2))),
-        rule!(r"(?-u:\b)[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{3}(?-u:\b)", check_sin, [CaSin], |f| f.run(3)
-            && f.digits >= 9
+            && ((f.run(6) && f.max_alnum_run >= 9) || (f.run(2) && f.has(b' ')))),
+        rule!(r"(?-u:\b)[0-9]{3}[ \-][0-9]{3}[ \-][0-9]{3}(?-u:\b)", check_sin, [CaSin], |f| f.three_digit_runs >= 3
             && (f.has(b' ') || f.dashes >= 2)),
         rule!(r"(?-u:\b)[2-9][0-9]{3}[ \-][0-9]{4}[ \-][0-9]{4}(?-u:\b)", check_aadhaar, [InAadhaar], |f| f
             .four_digit_runs
@@ -269,9 +284,11 @@ pub(crate) fn value_rules() -> Vec<ValueRule> {
         rule!(r"(?-u:\b)[A-Z]{3}[ABCEFGHJKLPT][A-Z][0-9]{4}[A-Z](?-u:\b)", check_pan, [InPan], |f| f.upper >= 6
             && f.run(4)
             && f.max_alnum_run >= 10),
-        rule!(r"(?-u:\b)[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?-u:\b)", check_cpf, [BrCpf], |f| f.run(3)
+        rule!(r"(?-u:\b)[0-9]{3}\.[0-9]{3}\.[0-9]{3}-[0-9]{2}(?-u:\b)", check_cpf, [BrCpf], |f| f.three_digit_runs
+            >= 3
             && f.run(2)
-            && f.dots >= 2),
+            && f.dots >= 2
+            && f.dashes >= 1),
         rule!(r"(?-u:\b)[0-9]{2}\.[0-9]{3}\.[0-9]{3}/[0-9]{4}-[0-9]{2}(?-u:\b)", check_cnpj, [BrCnpj], |f| f.has(b'/')
             && f.four_digit_runs >= 1
             && f.dots >= 2),
@@ -302,7 +319,7 @@ pub(crate) fn value_rules() -> Vec<ValueRule> {
             r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?)(?-u:\b)",
             check_iban,
             [Iban],
-            |f| f.upper >= 2 && (f.max_alnum_run >= 15 || f.four_alnum_runs >= 3)
+            |f| f.iban_like_starts >= 1 && (f.max_alnum_run >= 15 || f.four_alnum_runs >= 3)
         ),
         rule!(
             r"(?-u:\b)[0-9]{1,6}[A-Za-z]?(?: [A-Z][a-z]+\.?){1,4} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Way|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq)(?-u:\b)",
@@ -1244,6 +1261,55 @@ fn key_api_key(value: &str, _: &Candidate<'_>) -> Option<Builtin> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Asserts that no rule's gate turns away a value its pattern matches: gates only
+    /// save work and must not change what is found.
+    fn assert_gates_admit_matches(values: &[&str]) {
+        let rules = value_rules();
+        let regexes: Vec<regex::Regex> = rules.iter().map(|r| regex::Regex::new(r.pattern).unwrap()).collect();
+        for value in values {
+            let features = Features::of(value);
+            for (rule, regex) in rules.iter().zip(&regexes) {
+                if regex.is_match(value) {
+                    assert!((rule.gate)(&features), "the gate of {} turns away {value:?}", rule.pattern);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn gates_admit_matches_in_context() {
+        assert_gates_admit_matches(&[
+            "mac 00:1A:2b:3C:4d:5E here",
+            "00-1A-2B-3C-4D-5E",
+            "switch 001a.2b3c.4d5e, port 3",
+            "(001A.2B3C.4D5E)",
+            "NINO: QQ123456C.",
+            "QQ 12 34 56 C",
+            "sin 046-454-286",
+            "046 454 286",
+            "cpf 123.456.789-09",
+            "IBAN DE89370400440532013000",
+            "iban: GB82 WEST 1234 5698 7654 32",
+            "(FR1420041010050500013M02606)",
+            "é-DE89370400440532013000",
+        ]);
+    }
+
+    #[cfg(feature = "synth")]
+    #[test]
+    fn gates_admit_matches_in_generated_payloads() {
+        let dataset = crate::synth::generate(11, 3_000);
+        let mut values = Vec::new();
+        for payload in &dataset.payloads {
+            values.push(payload.text.clone());
+            for field in &payload.fields {
+                values.push(field.value.clone());
+            }
+        }
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        assert_gates_admit_matches(&values);
+    }
 
     #[test]
     fn parse_date_table() {
