@@ -104,6 +104,8 @@ pub(crate) struct Features {
     /// Runs of letters and digits that start with two upper-case letters and two digits,
     /// as IBANs do.
     pub iban_like_starts: u32,
+    /// Upper-case letters right after a space, as in `12 Baker Street`.
+    pub capitals_after_space: u32,
     pub colons: u32,
     pub dashes: u32,
     pub dots: u32,
@@ -118,7 +120,10 @@ impl Features {
         let mut alnum_run = 0u32;
         // Leading bytes of the current alnum run that have the shape `AA00`.
         let mut iban_prefix = 0u32;
+        let mut previous = 0u8;
         for &b in value.as_bytes() {
+            f.capitals_after_space += u32::from(previous == b' ' && b.is_ascii_uppercase());
+            previous = b;
             if b < 0x80 {
                 f.present |= 1u128 << b;
             }
@@ -325,7 +330,8 @@ pub(crate) fn value_rules() -> Vec<ValueRule> {
             r"(?-u:\b)[0-9]{1,6}[A-Za-z]?(?: [A-Z][a-z]+\.?){1,4} (?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Place|Pl|Terrace|Way|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Square|Sq)(?-u:\b)",
             accept_street,
             [StreetAddress],
-            |f| f.upper >= 2 && f.digits >= 1 && f.has(b' ')
+            // One or more capitalised words, then the capitalised street type.
+            |f| f.capitals_after_space >= 2 && f.digits >= 1
         ),
         rule!(
             r"(?-u:\b)(?:AKIA|ASIA)[A-Z2-7]{16}(?-u:\b)",
@@ -1293,6 +1299,9 @@ mod tests {
             "iban: GB82 WEST 1234 5698 7654 32",
             "(FR1420041010050500013M02606)",
             "é-DE89370400440532013000",
+            "12 Baker Street",
+            "ship to 221B Baker St, London",
+            "1600 Pennsylvania Ave. Nw Way",
         ]);
     }
 
