@@ -5,6 +5,7 @@ pub mod access;
 pub mod actor;
 pub mod alert;
 pub mod auth;
+pub mod error;
 pub mod field;
 pub mod finding;
 pub mod host;

@@ -19,7 +19,7 @@ use palisade_analyze::redact::{Privacy, PrivacyConfig};
 use palisade_analyze::{DiscoveryConfig, HostRules, HostRulesConfig, PipelineConfig};
 use palisade_classify::{Classifier, ClassifyConfig, MetloSensitiveDataMap};
 use palisade_core::Limits;
-use palisade_detect::{AttackClass, DetectConfig, Detector};
+use palisade_detect::{DetectConfig, Detector};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -328,11 +328,7 @@ impl Config {
         };
         let classifier = Classifier::new(&self.classify_config()?)?;
         let classifier: Arc<dyn DataClassifier> = Arc::new(BuiltinClassifier::new(classifier));
-        let known_classes: Vec<&str> = AttackClass::ALL
-            .iter()
-            .map(|class| class.as_str())
-            .chain(palisade_analyze::behaviour::classes::ALL.iter().copied())
-            .collect();
+        let known_classes = crate::detection::finding_classes();
         let ignored = IgnoredDetections::compile(&self.ignored_detections, &known_classes, Some(&*classifier))?;
         Ok(PipelineConfig {
             limits: self.limits.clone(),

@@ -4,6 +4,16 @@ use palisade_analyze::detect::{AttackDetector, AttackHit};
 use palisade_core::{Severity, Trace};
 use palisade_detect::{AttackClass, Detector};
 
+/// Returns every class a finding can have: the signature classes, then the behaviour
+/// classes.
+pub fn finding_classes() -> Vec<&'static str> {
+    AttackClass::ALL
+        .iter()
+        .map(|class| class.as_str())
+        .chain(palisade_analyze::behaviour::classes::ALL.iter().copied())
+        .collect()
+}
+
 /// The built-in signature detector as an [`AttackDetector`].
 pub struct SignatureDetector {
     detector: Detector,

@@ -103,7 +103,7 @@ struct Target {
 }
 
 impl Webhooks {
-    /// Starts one delivery task per webhook on the current runtime; each has a queue of
+    /// Starts one delivery task per webhook on the current runtime, each with a queue of
     /// `max_queued` alerts. Without webhooks it does nothing.
     pub fn start(webhooks: Vec<WebhookConfig>, max_queued: usize, metrics: Arc<Metrics>) -> anyhow::Result<Self> {
         Self::start_with(webhooks, max_queued, metrics, RETRY_POLICY)
@@ -130,8 +130,8 @@ impl Webhooks {
         Ok(Self { targets, metrics })
     }
 
-    /// Queues an alert for every webhook that wants it, without waiting; drops and counts
-    /// it for a webhook whose queue is full.
+    /// Queues an alert for every webhook that wants it, without waiting. A webhook whose
+    /// queue is full drops the alert, and the drop is counted.
     pub fn send(&self, alert: Alert) {
         for target in self.targets.iter().filter(|t| t.config.wants(&alert)) {
             if target.sender.try_send(alert.clone()).is_err() {
@@ -143,7 +143,8 @@ impl Webhooks {
 
 /// The delivery task of one webhook: posts its alerts in order.
 struct Delivery {
-    /// Position in `webhooks:`, from 1, for log lines: the URL itself may hold a secret.
+    /// Position in `webhooks:`, from 1, for log lines, because the URL itself may contain
+    /// a secret.
     number: usize,
     config: WebhookConfig,
     client: reqwest::Client,
@@ -175,7 +176,7 @@ impl Delivery {
         }
     }
 
-    /// Posts `body`, retrying with exponential backoff, until a 2xx answer arrives. The
+    /// Posts `body`, retrying with exponential backoff, until a 2xx response arrives. The
     /// error is the last attempt's.
     async fn deliver(&self, body: &serde_json::Value) -> Result<(), String> {
         let mut delay = self.policy.first_delay;
@@ -196,7 +197,8 @@ impl Delivery {
     }
 }
 
-/// A request error with its causes, without the URL, which may hold a secret.
+/// Describes a request error by its kind and causes, without the URL, which may contain a
+/// secret.
 fn request_error(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         format!("timed out after {} s", REQUEST_TIMEOUT.as_secs())
@@ -205,14 +207,8 @@ fn request_error(error: &reqwest::Error) -> String {
     } else {
         "request failed".to_string()
     };
-    let mut source = std::error::Error::source(error);
-    let mut causes = Vec::new();
-    while let Some(inner) = source {
-        causes.push(inner.to_string());
-        source = inner.source();
-    }
-    match causes.last() {
-        Some(root) => format!("{kind}: {root}"),
+    match std::error::Error::source(error) {
+        Some(_) => format!("{kind}: {}", palisade_core::error::error_sources(error)),
         None => kind,
     }
 }
@@ -248,7 +244,7 @@ mod tests {
 
     use super::*;
 
-    /// Bodies a receiver got, and how many requests it should still fail.
+    /// Request bodies a receiver accepted, and how many requests it still fails.
     #[derive(Default)]
     struct Received {
         bodies: Mutex<Vec<serde_json::Value>>,
@@ -275,7 +271,7 @@ mod tests {
         (url, received)
     }
 
-    /// A URL on 127.0.0.1 where nothing listens.
+    /// Returns a URL on 127.0.0.1 where nothing listens.
     async fn closed_url() -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hook", listener.local_addr().unwrap());

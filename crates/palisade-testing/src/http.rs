@@ -242,16 +242,7 @@ impl HttpClient {
 
 /// Joins the error's causes with `: `, leaving out the URL that reqwest repeats.
 fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut parts = Vec::new();
-    let mut current: Option<&dyn std::error::Error> = error.source();
-    while let Some(cause) = current {
-        parts.push(cause.to_string());
-        current = cause.source();
-    }
-    if parts.is_empty() {
-        return error.to_string();
-    }
-    parts.join(": ")
+    palisade_core::error::error_sources(error)
 }
 
 /// Builds the next request of a redirect chain. 303, and 301 or 302 after a POST, turn

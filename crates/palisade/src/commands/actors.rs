@@ -163,11 +163,7 @@ fn print_actor(detail: &ActorDetailDto) {
 pub fn run_findings(cli: &Cli, args: &FindingsArgs) -> Result<u8> {
     let store = open_existing_store(&cli.data_dir)?;
     if let Some(class) = &args.class {
-        let classes: Vec<&str> = palisade_detect::AttackClass::ALL
-            .iter()
-            .map(|class| class.as_str())
-            .chain(palisade_analyze::behaviour::classes::ALL.iter().copied())
-            .collect();
+        let classes = palisade_server::detection::finding_classes();
         if !classes.contains(&class.as_str()) {
             eprintln!("warning: no finding has class {class:?}. Finding classes: {}", classes.join(", "));
         }

@@ -176,7 +176,7 @@ fn alert_types() -> Vec<String> {
     attacks.chain(behaviour).chain(data.iter().map(|kind| kind.to_string())).collect()
 }
 
-/// Most findings `alerts show` prints.
+/// Maximum number of findings that `alerts show` prints.
 const MAX_ALERT_FINDINGS: usize = 5;
 /// Latest findings of the alert's class and actor that `alerts show` reads to find those
 /// at the alert's location.

@@ -74,7 +74,7 @@ pub struct PipelineBenchArgs {
     pub stages: Stages,
 }
 
-/// Which stages `bench pipeline` runs.
+/// Set of stages that `bench pipeline` runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Stages {
     Inventory,
@@ -144,7 +144,7 @@ fn bench_pipeline(args: &PipelineBenchArgs) -> Result<u8> {
         result.floor.best_secs,
         floor_rate
     );
-    // The targets are defined on the inventory stages; with every stage on, the run shows
+    // The targets are defined on the inventory stages. With every stage on, the run shows
     // what the other stages add.
     let (stages, rate_target, ratio_target) = match args.stages {
         Stages::Inventory => {
