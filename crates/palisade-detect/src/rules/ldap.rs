@@ -50,26 +50,24 @@ impl LdapRules {
     }
 }
 
+/// True when `text` has `)(`, `(|`, `(&`, `(!` or `*))`, with whitespace allowed between
+/// the bytes. Every alternative of the filter pattern contains one of these, so text
+/// without them cannot match. Only the parentheses are visited, which is cheaper than the
+/// pattern search: `))` alone, as in `sleep(5))`, is common in SQL payloads.
+fn has_filter_junction(bytes: &[u8]) -> bool {
+    let is_space = |b: u8| b.is_ascii_whitespace() || b == b'\x0b';
+    let next_after = |at: usize| bytes[at + 1..].iter().copied().find(|&b| !is_space(b));
+    let previous_before = |at: usize| bytes[..at].iter().rev().copied().find(|&b| !is_space(b));
+    memchr::memchr2_iter(b'(', b')', bytes).any(|at| match (bytes[at], next_after(at)) {
+        (b')', Some(b'(')) | (b'(', Some(b'|' | b'&' | b'!')) => true,
+        (b')', Some(b')')) => previous_before(at) == Some(b'*'),
+        _ => false,
+    })
+}
+
 /// True when a filter contains a term that payloads use to force the result: a wildcard
 /// (`(uid=*)`), a negation (`(!(...))`), an empty `(&)` or `(|)`, or a constant such as
 /// `(1=0)`.
-/// True when `text` has `)(`, `))` or `(|`, `(&`, `(!`, with whitespace allowed between
-/// the two bytes. Every alternative of the filter pattern contains one of these, so text
-/// without them cannot match, and this byte scan is cheaper than the pattern search.
-fn has_filter_junction(bytes: &[u8]) -> bool {
-    let mut previous = 0u8;
-    for &b in bytes {
-        if b.is_ascii_whitespace() || b == b'\x0b' {
-            continue;
-        }
-        match (previous, b) {
-            (b')', b'(' | b')') | (b'(', b'|' | b'&' | b'!') => return true,
-            _ => previous = b,
-        }
-    }
-    false
-}
-
 fn forces_result(text: &str) -> bool {
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     compact.contains("=*")
@@ -147,7 +145,7 @@ mod tests {
             assert!(rules.filter.is_match(input.as_bytes()), "pattern on {input:?}");
             assert!(has_filter_junction(input.as_bytes()), "junction scan on {input:?}");
         }
-        for input in ["alert(1)", "f(x) y(z)", "(a|b)", "x)y(z"] {
+        for input in ["alert(1)", "f(x) y(z)", "(a|b)", "x)y(z", "sleep(5))", "(a) )", "*) x)"] {
             assert!(!has_filter_junction(input.as_bytes()), "junction scan on {input:?}");
         }
     }
