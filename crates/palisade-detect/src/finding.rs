@@ -252,11 +252,15 @@ pub fn evidence_excerpt(text: &str, start: usize) -> String {
     const CONTEXT_BEFORE: usize = 20;
 
     let start = floor_char_boundary(text, start.min(text.len()));
-    let mut from = start;
-    let mut taken = 0;
-    while from > 0 && taken < CONTEXT_BEFORE {
-        from = floor_char_boundary(text, from - 1);
-        taken += 1;
+    let mut from = start.saturating_sub(CONTEXT_BEFORE);
+    // Characters before the match count one each; only non-ASCII ones take more bytes.
+    if !text.as_bytes()[from..start].is_ascii() {
+        from = start;
+        let mut taken = 0;
+        while from > 0 && taken < CONTEXT_BEFORE {
+            from = floor_char_boundary(text, from - 1);
+            taken += 1;
+        }
     }
 
     let mut out = String::with_capacity(MAX_EVIDENCE_CHARS + 8);

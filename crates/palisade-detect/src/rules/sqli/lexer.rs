@@ -155,16 +155,8 @@ impl<'a> Lexer<'a> {
         Token { kind: Kind::String, start, end: self.pos, open: true }
     }
 
-    fn word_end(&self, mut at: usize) -> usize {
-        while at < self.bytes.len() {
-            let b = self.bytes[at];
-            if b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80 {
-                at += 1;
-            } else {
-                break;
-            }
-        }
-        at
+    fn word_end(&self, at: usize) -> usize {
+        at + self.bytes[at.min(self.bytes.len())..].iter().take_while(|&&b| WORD_BYTES[b as usize]).count()
     }
 
     fn token(&self, kind: Kind, start: usize) -> Token {
@@ -539,6 +531,19 @@ impl Lexer<'_> {
         Token { kind: Kind::Comment, start, end, open: false }
     }
 }
+
+/// Bytes that continue an identifier: ASCII letters and digits, `_`, `$` and every byte of
+/// a multi-byte character.
+static WORD_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = byte.is_ascii_alphanumeric() || byte == b'_' || byte == b'$' || byte >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 fn find(haystack: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
     if from > haystack.len() {
