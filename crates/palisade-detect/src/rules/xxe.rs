@@ -59,7 +59,7 @@ impl XxeRules {
         let bytes = text.as_bytes();
         // The DTD patterns need `<!` and the schema patterns need `schemaLocation`, so a value
         // without them skips those patterns.
-        let declaration = memchr::memmem::find(bytes, b"<!").is_some();
+        let declaration = memchr::memchr_iter(b'<', bytes).any(|at| bytes.get(at + 1) == Some(&b'!'));
         let schema = find_ignore_case(bytes, b"schemalocation").is_some();
         let checks: [(&Regex, bool, &'static str, Confidence); 6] = [
             (&self.external_entity, declaration, "xxe.external_entity", Confidence::High),

@@ -235,7 +235,7 @@ impl Folded {
     /// `plus_for_space`, reads `+` as a space. Non-ASCII characters stay as they are.
     fn new_ascii(text: &str, plus_for_space: bool) -> Self {
         let bytes = text.as_bytes();
-        let has_comment = memchr::memmem::find(bytes, b"/*").is_some();
+        let has_comment = memchr::memchr_iter(b'/', bytes).any(|at| bytes.get(at + 1) == Some(&b'*'));
         if !has_comment && !plus_for_space {
             return Self { text: text.to_ascii_lowercase(), origins: Vec::new() };
         }

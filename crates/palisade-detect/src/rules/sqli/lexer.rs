@@ -199,6 +199,7 @@ impl<'a> Lexer<'a> {
 
     fn lex_word(&mut self, start: usize) -> Token {
         let mut end = self.word_end(start);
+        let mut dotted = false;
         // Dotted names (`db.table.column`, `master..xp_cmdshell`) are one identifier.
         while end < self.bytes.len() && self.bytes[end] == b'.' {
             let mut next = end;
@@ -207,6 +208,7 @@ impl<'a> Lexer<'a> {
             }
             let after = self.bytes.get(next).copied().unwrap_or(0);
             if after.is_ascii_alphabetic() || after == b'_' || after == b'`' || after == b'*' {
+                dotted = true;
                 end = if after == b'`' {
                     find(self.bytes, next + 1, b"`").map(|e| e + 1).unwrap_or(self.bytes.len())
                 } else if after == b'*' {
@@ -220,7 +222,7 @@ impl<'a> Lexer<'a> {
         }
         self.pos = end;
         let word = &self.text[start..end];
-        if word.contains('.') {
+        if dotted {
             let kind = if self.followed_by_paren(end) { Kind::Function } else { Kind::Word };
             return self.token(kind, start);
         }

@@ -27,8 +27,6 @@
 mod fragments;
 mod lexer;
 
-use std::sync::LazyLock;
-
 use lexer::{Kind, Lexer, Start, Token};
 
 use crate::finding::Confidence;
@@ -206,74 +204,71 @@ struct Signals {
 /// Functions whose call in a parameter value is a sign of injection: delays for blind
 /// injection, error-based extraction, file and network access, fingerprinting.
 fn is_attack_function(name: &str) -> bool {
-    const NAMES: &[&str] = &[
-        "sleep",
-        "benchmark",
-        "pg_sleep",
-        "pg_read_file",
-        "pg_ls_dir",
-        "lo_import",
-        "lo_export",
-        "dbms_pipe.receive_message",
-        "dbms_lock.sleep",
-        "dbms_xmlgen.getxml",
-        "utl_inaddr.get_host_address",
-        "utl_inaddr.get_host_name",
-        "utl_http.request",
-        "ctxsys.drithsx.sn",
-        "extractvalue",
-        "updatexml",
-        "xmltype",
-        "load_file",
-        "randomblob",
-        "generate_series",
-        "name_const",
-        "geometrycollection",
-        "multipoint",
-        "polygon",
-        "linestring",
-        "multilinestring",
-        "multipolygon",
-        "xp_cmdshell",
-        "xp_dirtree",
-        "xp_fileexist",
-        "sys_exec",
-        "sys_eval",
-        "openrowset",
-        "opendatasource",
-        "version",
-        "database",
-        "schema",
-        "current_user",
-        "system_user",
-        "session_user",
-        "user_name",
-        "db_name",
-        "host_name",
-        "suser_sname",
-        "is_srvrolemember",
-        "connection_id",
-        "sqlite_version",
-        "crypt_key",
-        "regexp_substring",
-        "make_set",
-        "elt",
-        "iif",
-        "exp",
-        "json_keys",
-        "gtid_subset",
-    ];
-    static SORTED_NAMES: LazyLock<Vec<&[u8]>> = LazyLock::new(|| {
-        let mut names: Vec<&[u8]> = NAMES.iter().map(|name| name.as_bytes()).collect();
-        names.sort_unstable();
-        names
-    });
+    // A `match` on the lower-cased bytes compiles to a dispatch on the length and a few
+    // comparisons.
     let is_known = |word: &str| {
         let mut buffer = [0u8; 32];
         let Some(lower) = buffer.get_mut(..word.len()) else { return false };
         lower.copy_from_slice(word.as_bytes());
         lower.make_ascii_lowercase();
-        SORTED_NAMES.binary_search(&&*lower).is_ok()
+        matches!(
+            &*lower,
+            b"sleep"
+                | b"benchmark"
+                | b"pg_sleep"
+                | b"pg_read_file"
+                | b"pg_ls_dir"
+                | b"lo_import"
+                | b"lo_export"
+                | b"dbms_pipe.receive_message"
+                | b"dbms_lock.sleep"
+                | b"dbms_xmlgen.getxml"
+                | b"utl_inaddr.get_host_address"
+                | b"utl_inaddr.get_host_name"
+                | b"utl_http.request"
+                | b"ctxsys.drithsx.sn"
+                | b"extractvalue"
+                | b"updatexml"
+                | b"xmltype"
+                | b"load_file"
+                | b"randomblob"
+                | b"generate_series"
+                | b"name_const"
+                | b"geometrycollection"
+                | b"multipoint"
+                | b"polygon"
+                | b"linestring"
+                | b"multilinestring"
+                | b"multipolygon"
+                | b"xp_cmdshell"
+                | b"xp_dirtree"
+                | b"xp_fileexist"
+                | b"sys_exec"
+                | b"sys_eval"
+                | b"openrowset"
+                | b"opendatasource"
+                | b"version"
+                | b"database"
+                | b"schema"
+                | b"current_user"
+                | b"system_user"
+                | b"session_user"
+                | b"user_name"
+                | b"db_name"
+                | b"host_name"
+                | b"suser_sname"
+                | b"is_srvrolemember"
+                | b"connection_id"
+                | b"sqlite_version"
+                | b"crypt_key"
+                | b"regexp_substring"
+                | b"make_set"
+                | b"elt"
+                | b"iif"
+                | b"exp"
+                | b"json_keys"
+                | b"gtid_subset"
+        )
     };
 
     let name = name.trim_matches(|c| c == '`' || c == '[' || c == ']');
