@@ -390,10 +390,10 @@ impl Prefilter {
                 }
             }
         }
-        // Byte 0 is in no keyword, so it stands for the shared class.
+        // Byte 0 is in no keyword, so it represents the shared class.
         debug_assert_eq!(byte_class[0], 1);
 
-        // Breadth-first copy of the reachable states; the start state is row 0.
+        // Breadth-first copy of the reachable states. The start state is row 0.
         let row_len = representatives.len() + 1;
         let mut ids = vec![start];
         let mut rows = Vec::new();

@@ -456,7 +456,7 @@ pub(crate) fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
     // The characters below are encoded in UTF-8 with a first byte of 0xE2, 0xEE or 0xEF,
     // which ASCII text lacks.
     let lower_needed = memchr::memchr2(b'%', b'\\', bytes).is_some()
-        || memchr::memchr_iter(b'0', bytes).any(|at| matches!(bytes.get(at + 1), Some(b'x' | b'X')))
+        || memchr::memchr_iter(b'0', bytes).any(|at| is_hex_separator(&bytes[at..]))
         || memchr::memchr3(0xe2, 0xee, 0xef, bytes).is_some()
             && text.contains(['\u{efc8}', '\u{f025}', '\u{2024}', '\u{2215}', '\u{2216}', '\u{fffd}']);
     if !lower_needed {
@@ -490,6 +490,15 @@ pub(crate) fn canonical_separators(text: &str) -> std::borrow::Cow<'_, str> {
         out = lax_separators(&out);
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// True when `bytes` starts with `0x2f`, `0x5c` or `0x2e` in any case: the hex spellings
+/// of [`SEPARATOR_SPELLINGS`]. Other hex numbers (`0x41414141`) need no rewriting.
+fn is_hex_separator(bytes: &[u8]) -> bool {
+    bytes.len() >= 4
+        && bytes[0] == b'0'
+        && bytes[1].eq_ignore_ascii_case(&b'x')
+        && matches!((bytes[2], bytes[3].to_ascii_lowercase()), (b'2', b'f' | b'e') | (b'5', b'c'))
 }
 
 /// Replaces U+FFFD and `%` escapes that are not two hex digits with `/`.
@@ -862,6 +871,19 @@ mod tests {
         for (name, expected) in cases {
             assert_eq!(include_path_parameter(name), expected, "name {name:?}");
         }
+    }
+
+    #[test]
+    fn hex_separator_spellings() {
+        for text in ["0x2f", "0X2F", "0x5Cetc", "0x2e0x2e"] {
+            assert!(is_hex_separator(text.as_bytes()), "{text}");
+        }
+        for text in ["0x41414141", "0x2", "0x2g", "0x5e", "x2f", ""] {
+            assert!(!is_hex_separator(text.as_bytes()), "{text}");
+        }
+        // A hex number that spells no separator leaves the value as it is.
+        assert_eq!(canonical_separators("SELECT 0x41414141"), "SELECT 0x41414141");
+        assert_eq!(canonical_separators("..0x2F..0X2fETC"), "../../etc");
     }
 
     #[test]
