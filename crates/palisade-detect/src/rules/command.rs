@@ -27,6 +27,7 @@
 //!   `<!--#include virtual="..."-->`), which web servers with SSI enabled execute.
 
 mod batch;
+mod gate;
 
 use std::sync::LazyLock;
 
@@ -628,10 +629,15 @@ impl CommandRules {
         let bytes = shell.text.as_bytes();
         let original_at = |at: usize| shell.original_offset(at);
 
-        if let Some(found) = self.server_side_include.find(text.as_bytes()) {
+        // Each pattern runs only when its gate finds a piece that every match contains.
+        if gate::may_be_server_side_include(text.as_bytes())
+            && let Some(found) = self.server_side_include.find(text.as_bytes())
+        {
             return Some(CommandMatch { rule_id: "cmd.ssi", confidence: Confidence::High, at: found.start() });
         }
-        if let Some(found) = self.reverse_shell.find(shell.text.as_bytes()) {
+        if gate::may_be_reverse_shell(bytes)
+            && let Some(found) = self.reverse_shell.find(bytes)
+        {
             return Some(CommandMatch {
                 rule_id: "cmd.reverse_shell",
                 confidence: Confidence::High,
@@ -685,8 +691,7 @@ impl CommandRules {
             return Some(CommandMatch { rule_id: "cmd.leading", confidence: Confidence::High, at: original_at(at) });
         }
 
-        // A glob path needs a wildcard.
-        if memchr::memchr3(b'?', b'*', b'[', bytes).is_some()
+        if gate::may_be_glob_path(bytes)
             && let Some(found) = self.glob_path.find(bytes)
         {
             return Some(CommandMatch {
@@ -702,7 +707,9 @@ impl CommandRules {
             let rule_id = if leading { "cmd.leading" } else { "cmd.separator" };
             return Some(CommandMatch { rule_id, confidence: Confidence::Medium, at });
         }
-        if let Some(found) = self.powershell.find(text.as_bytes()) {
+        if gate::may_be_powershell(text.as_bytes())
+            && let Some(found) = self.powershell.find(text.as_bytes())
+        {
             return Some(CommandMatch { rule_id: "cmd.powershell", confidence: Confidence::High, at: found.start() });
         }
         if let Some(found) = self.leading_command(&shell) {
@@ -785,7 +792,7 @@ impl CommandRules {
             return false;
         }
         let word = &text[..end];
-        let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
+        let base = &word[word.bytes().rposition(|b| b == b'/' || b == b'\\').map_or(0, |p| p + 1)..];
 
         // The name lower-cased and without the quotes and `^` that shells drop.
         let mut buffer = [0u8; 24];
@@ -971,7 +978,9 @@ fn command_word(bytes: &[u8], start: usize) -> Option<CommandWord<'_>> {
         }
     }
     let word_start = i;
+    // A word longer than 64 bytes is no command, so the scan stops after 65.
     while i < bytes.len()
+        && i - word_start <= 64
         && (bytes[i].is_ascii_alphanumeric() || matches!(bytes[i], b'/' | b'\\' | b'.' | b'_' | b'-' | b':'))
     {
         i += 1;
@@ -980,7 +989,7 @@ fn command_word(bytes: &[u8], start: usize) -> Option<CommandWord<'_>> {
         return None;
     }
     let word = std::str::from_utf8(&bytes[word_start..i]).ok()?;
-    let base = word.rsplit(['/', '\\']).next().unwrap_or(word);
+    let base = &word[word.bytes().rposition(|b| b == b'/' || b == b'\\').map_or(0, |p| p + 1)..];
     let base = base.strip_suffix(".exe").or_else(|| base.strip_suffix(".com")).unwrap_or(base);
     if base.is_empty() {
         return None;
@@ -1072,6 +1081,8 @@ fn is_sqlite_shell(bytes: &[u8], start: usize) -> bool {
 /// Finds a fork bomb, a function that pipes or backgrounds calls of itself:
 /// `:(){ :|:& };:`, `f(){ f & f; }`. Returns the offset of the function name.
 fn fork_bomb(bytes: &[u8]) -> Option<usize> {
+    // The body needs a `{`, which most values lack.
+    memchr::memchr(b'{', bytes)?;
     // Building a searcher costs more than most searches, so one is built for all values.
     static PARENTHESES: LazyLock<memchr::memmem::Finder<'static>> = LazyLock::new(|| memchr::memmem::Finder::new("()"));
     for open in PARENTHESES.find_iter(bytes) {
@@ -1231,43 +1242,148 @@ impl Deobfuscated<'_> {
     }
 }
 
+/// Bytes that [`deobfuscate`] removes or replaces in some context. It only lower-cases
+/// all other bytes.
+static SHELL_SPECIAL: [bool; 256] = {
+    let mut table = [false; 256];
+    let specials = b"$'\"\\^\t,`";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// The bytes that [`deobfuscate`] writes, with the input offset of each. They are written
+/// over a copy of the input: each byte goes to an offset no later than its own, so a run
+/// of kept bytes needs no copy until some byte was removed before it. Offsets are recorded
+/// only from the first byte that does not sit at its own input offset. Before that byte,
+/// byte `k` came from input offset `k`.
+struct Output {
+    /// Buffer whose first `len` bytes are written. The rest is the input.
+    buffer: Vec<u8>,
+    len: usize,
+    origin: Vec<usize>,
+    /// Whether some byte did not keep its input offset, so `origin` is recorded.
+    moved: bool,
+    /// Whether the input contains a `{`. Without one, no written byte is a brace.
+    input_has_brace: bool,
+    /// Length of the written bytes already searched for braces.
+    braces_seen: usize,
+    open_brace: bool,
+    close_brace: bool,
+}
+
+impl Output {
+    fn new(input: &[u8]) -> Self {
+        Self {
+            buffer: input.to_vec(),
+            len: 0,
+            origin: Vec::new(),
+            moved: false,
+            input_has_brace: memchr::memchr(b'{', input).is_some(),
+            braces_seen: 0,
+            open_brace: false,
+            close_brace: false,
+        }
+    }
+
+    /// Returns the bytes written so far.
+    fn written(&self) -> &[u8] {
+        &self.buffer[..self.len]
+    }
+
+    /// Starts recording offsets when the next byte, from input offset `at`, does not
+    /// keep its offset.
+    fn note_offset(&mut self, at: usize) {
+        if !self.moved && at != self.len {
+            self.moved = true;
+            self.origin.reserve(self.buffer.len());
+            self.origin.extend(0..self.len);
+        }
+    }
+
+    /// Writes `b` for the input byte at `at`, which is no earlier than any byte written.
+    fn push(&mut self, b: u8, at: usize) {
+        self.note_offset(at);
+        self.buffer[self.len] = b;
+        self.len += 1;
+        if self.moved {
+            self.origin.push(at);
+        }
+    }
+
+    /// Writes the input bytes `range` unchanged.
+    fn keep(&mut self, range: std::ops::Range<usize>) {
+        if range.is_empty() {
+            return;
+        }
+        self.note_offset(range.start);
+        let count = range.len();
+        if self.moved {
+            self.buffer.copy_within(range.clone(), self.len);
+            self.origin.extend(range);
+        }
+        self.len += count;
+    }
+
+    /// True when the bytes written so far contain a `{` and no `}`.
+    fn in_open_brace(&mut self) -> bool {
+        if !self.input_has_brace {
+            return false;
+        }
+        for &b in &self.buffer[self.braces_seen..self.len] {
+            self.open_brace |= b == b'{';
+            self.close_brace |= b == b'}';
+        }
+        self.braces_seen = self.len;
+        self.open_brace && !self.close_brace
+    }
+
+    /// Returns the lower-cased bytes and their offsets in the input. The offsets are empty
+    /// when every byte kept its offset up to the end of the input.
+    fn finish(mut self) -> (Vec<u8>, Vec<usize>) {
+        self.note_offset(self.buffer.len());
+        self.buffer.truncate(self.len);
+        self.buffer.make_ascii_lowercase();
+        (self.buffer, self.origin)
+    }
+}
+
 /// Removes what a shell drops while reading a word: quotes, backslash escapes, `^`
 /// (cmd.exe), empty expansions (`$@`, `$*`, ``` `` ```, `$()`), and variables inside a
 /// word (`c$u\r\l`, `una$$me`, `c${x}at`), which attackers leave unset. Turns `$IFS`,
 /// `${IFS}`, `%20`-free brace lists (`{cat,/etc/passwd}`) and tabs into spaces, and a
 /// literal `\n` or `\r` outside a word into a line break.
 fn deobfuscate(text: &str) -> Deobfuscated<'_> {
-    // Bytes other than these are only lower-cased.
-    let is_special = |b: &u8| matches!(b, b'$' | b'\'' | b'"' | b'\\' | b'^' | b'\t' | b',' | b'`');
     let bytes = text.as_bytes();
-    if !bytes.iter().any(is_special) {
-        return Deobfuscated { input: text.as_bytes(), text: text.to_ascii_lowercase(), origin: Vec::new() };
-    }
+    let next_special = |from: usize| bytes[from..].iter().position(|&b| SHELL_SPECIAL[b as usize]).map(|p| from + p);
+    let Some(first) = next_special(0) else {
+        return Deobfuscated { input: bytes, text: text.to_ascii_lowercase(), origin: Vec::new() };
+    };
 
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut origin = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    let mut out = Output::new(bytes);
+    out.keep(0..first);
+    let mut i = first;
     while i < bytes.len() {
-        let run_end = bytes[i..].iter().position(is_special).map_or(bytes.len(), |p| i + p);
-        out.extend(bytes[i..run_end].iter().map(u8::to_ascii_lowercase));
-        origin.extend(i..run_end);
+        let run_end = next_special(i).unwrap_or(bytes.len());
+        out.keep(i..run_end);
         i = run_end;
         let Some(&b) = bytes.get(i) else { break };
         let rest = &bytes[i..];
         let after_word = i > 0 && bytes[i - 1].is_ascii_alphanumeric();
         // `$a$b` joins two variables; the second one is no expansion inside a word.
-        let after_variable =
-            b == b'$' && out.iter().rev().find(|b| !(b.is_ascii_alphanumeric() || **b == b'_')) == Some(&b'$');
+        let after_variable = b == b'$'
+            && out.written().iter().rev().find(|b| !(b.is_ascii_alphanumeric() || **b == b'_')) == Some(&b'$');
         if b == b'$' && !after_variable {
             if rest.starts_with(b"${IFS}") || rest.starts_with(b"$IFS$9") {
-                out.push(b' ');
-                origin.push(i);
+                out.push(b' ', i);
                 i += 6;
                 continue;
             }
             if rest.starts_with(b"$IFS") {
-                out.push(b' ');
-                origin.push(i);
+                out.push(b' ', i);
                 i += 4;
                 continue;
             }
@@ -1311,8 +1427,7 @@ fn deobfuscate(text: &str) -> Deobfuscated<'_> {
                 if matches!(bytes.get(i + 1), Some(b'n' | b'r'))
                     && !(after_word && bytes.get(i + 2).is_some_and(|n| n.is_ascii_alphanumeric() || *n == b'\\')) =>
             {
-                out.push(b'\n');
-                origin.push(i);
+                out.push(b'\n', i);
                 i += 2;
             }
             b'\\' if bytes.get(i + 1).is_some_and(|n| n.is_ascii_alphanumeric()) && after_word => {
@@ -1322,22 +1437,21 @@ fn deobfuscate(text: &str) -> Deobfuscated<'_> {
                 i += 1;
             }
             b'\t' => {
-                out.push(b' ');
-                origin.push(i);
+                out.push(b' ', i);
                 i += 1;
             }
-            b',' if out.contains(&b'{') && !out.contains(&b'}') => {
-                out.push(b' ');
-                origin.push(i);
+            b',' if out.in_open_brace() => {
+                out.push(b' ', i);
                 i += 1;
             }
             _ => {
-                out.push(b.to_ascii_lowercase());
-                origin.push(i);
+                out.push(b, i);
                 i += 1;
             }
         }
     }
+    let (out, origin) = out.finish();
+    // Only ASCII bytes are removed or replaced, so the text stays UTF-8.
     let text = String::from_utf8(out).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into_owned());
     Deobfuscated { input: bytes, text, origin }
 }
@@ -1361,6 +1475,29 @@ mod tests {
                 assert!(set.contains(word), "word {word:?}");
             }
         }
+    }
+
+    #[test]
+    fn deobfuscated_offsets() {
+        // Special bytes that stay in place keep every offset.
+        let shell = deobfuscate("A, b ' ; \" ^\t");
+        assert_eq!(shell.text, "a, b ' ; \" ^ ");
+        assert!(shell.origin.is_empty());
+        // Removed quotes shift the bytes after them.
+        let shell = deobfuscate("C'A't /x");
+        assert_eq!(shell.text, "cat /x");
+        assert_eq!((0..7).map(|at| shell.original_offset(at)).collect::<Vec<_>>(), [0, 2, 4, 5, 6, 7, 0]);
+        assert!(shell.is_altered(0, 3));
+        assert!(!shell.is_altered(3, 6));
+        // An empty expansion removed at the end of the value.
+        let shell = deobfuscate("ping``");
+        assert_eq!(shell.text, "ping");
+        assert!(shell.is_expansion_removed_after(4));
+        let shell = deobfuscate("x;${IFS}{cat,/etc/passwd}");
+        assert_eq!(shell.text, "x; {cat /etc/passwd}");
+        assert_eq!(shell.original_offset(3), 8);
+        assert_eq!(deobfuscate("a,b}{c,d").text, "a,b}{c,d");
+        assert_eq!(deobfuscate("{a,b,c}").text, "{a b c}");
     }
 
     #[test]

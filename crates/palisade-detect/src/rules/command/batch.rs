@@ -25,6 +25,9 @@ const MAX_STATEMENT: usize = 512;
 /// (`&`, `|`, `;`, `(`, a line break), and returns its offset. `is_command` returns whether
 /// a lower-case word is a known command.
 pub(super) fn find_statement(text: &[u8], is_command: impl Fn(&str) -> bool) -> Option<usize> {
+    if !has_keyword_start(text) {
+        return None;
+    }
     let mut start = 0;
     loop {
         let at = skip_blanks(text, start);
@@ -37,6 +40,17 @@ pub(super) fn find_statement(text: &[u8], is_command: impl Fn(&str) -> bool) -> 
         let next = text[start..].iter().position(|b| matches!(b, b'&' | b'|' | b';' | b'(' | b'\n' | b'\r'))?;
         start += next + 1;
     }
+}
+
+/// True when `text` contains `if` or `fo` in any case, because the keyword of every
+/// statement starts with one of them. The loop does not stop early, so the compiler turns
+/// it into vector instructions.
+fn has_keyword_start(text: &[u8]) -> bool {
+    let next = text.get(1..).unwrap_or_default();
+    text.iter().zip(next).fold(false, |found, (&a, &b)| {
+        let (a, b) = (a | 0x20, b | 0x20);
+        found | ((a == b'i') & (b == b'f')) | ((a == b'f') & (b == b'o'))
+    })
 }
 
 fn is_statement(text: &[u8], is_command: &impl Fn(&str) -> bool) -> bool {
@@ -232,6 +246,16 @@ mod tests {
         ];
         for (name, input, at) in cases {
             assert_eq!(find(input), Some(at), "{name}: {input:?}");
+        }
+    }
+
+    #[test]
+    fn keyword_start_gate() {
+        for text in ["if", "x&IF", "For", "a fO"] {
+            assert!(has_keyword_start(text.as_bytes()), "{text:?}");
+        }
+        for text in ["", "i", "f", "i f", "of", "fi", "\u{c9}f", "f o"] {
+            assert!(!has_keyword_start(text.as_bytes()), "{text:?}");
         }
     }
 
