@@ -428,8 +428,12 @@ fn fold_char(c: char) -> Option<Option<char>> {
 
 /// Removes NUL bytes and folds look-alike characters; returns `None` when nothing changed.
 fn fold_characters(value: &str, facts: &mut DecodeFacts) -> Option<String> {
-    let needs_fold =
-        value.chars().any(|c| c == '\0' || (c as u32 >= 0x80 && (fold_char(c).is_some() || is_crlf_lookalike(c))));
+    // ASCII text, the common case, can only need its NUL bytes removed.
+    let needs_fold = if value.is_ascii() {
+        memchr::memchr(0, value.as_bytes()).is_some()
+    } else {
+        value.chars().any(|c| c == '\0' || (c as u32 >= 0x80 && (fold_char(c).is_some() || is_crlf_lookalike(c))))
+    };
     if !needs_fold {
         return None;
     }
