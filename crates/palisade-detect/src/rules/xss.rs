@@ -31,6 +31,7 @@
 //! nothing, and in a value that is an XML document (`<?xml ...?>` first) only active
 //! content counts.
 
+use std::cell::LazyCell;
 use std::sync::LazyLock;
 
 use aho_corasick::MatchKind;
@@ -272,8 +273,44 @@ const SINKS: &[&str] = &[
     "msgbox",
 ];
 
+/// Names of the page's objects that script reads or writes through. Every marker of
+/// [`DOM_MARKERS`] and every finding of [`document_property`] contains one.
+const DOM_NAMES: &[&str] = &["document", "window", "location", "innerhtml", "outerhtml"];
+
+/// The kinds of script names that a value contains, in any case. Most values contain none,
+/// so the checks that need one are skipped for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ScriptNames {
+    /// A name of [`SINKS`]. Every call that [`js_breakout`], [`probe_call`] and the checks
+    /// of `probes` find is named by one, and [`PROBES`] are sinks too.
+    sink: bool,
+    /// A name or marker that another script check needs. These are the names of
+    /// [`DOM_NAMES`] for [`dom_access`] and the markers of [`STYLE_MARKERS`] for
+    /// [`style_script`] in a value without CSS escapes. They also include the names of
+    /// [`GLOBALS`] for [`global_bracket_call`], `![]` for [`jsfuck`] and the methods of
+    /// [`CALL_METHODS`] for [`template_call`].
+    other: bool,
+}
+
+impl ScriptNames {
+    /// Looks for all the names in one pass over `bytes`. A pass of the DFA costs the same
+    /// per byte whatever the number of names, so the two kinds share it.
+    fn find(bytes: &[u8]) -> Self {
+        static SEARCHER: LazyLock<LiteralSet> = LazyLock::new(|| {
+            let other = DOM_NAMES.iter().chain(STYLE_MARKERS).chain(GLOBALS).chain(&["![]"]).chain(CALL_METHODS);
+            LiteralSet::new(SINKS.iter().chain(other), MatchKind::Standard, true)
+                .expect("the script names are a valid automaton")
+        });
+        let (sink, other) = SEARCHER.occurrences_around(bytes, SINKS.len());
+        Self { sink, other }
+    }
+}
+
 pub fn detect(text: &str) -> Option<XssMatch> {
-    let found = detect_in(text);
+    // The names are looked for when a check first needs them. Values that the checks of
+    // tags and attributes flag skip that search.
+    let names = LazyCell::new(|| ScriptNames::find(text.as_bytes()));
+    let found = detect_in(text, &names);
     if found.is_some() {
         return found;
     }
@@ -292,14 +329,16 @@ pub fn detect(text: &str) -> Option<XssMatch> {
         }
     }
     if let Some(stripped) = strip_split_tags(text)
-        && let Some(found) = detect_in(&stripped)
+        && let Some(found) = detect_in(&stripped, &LazyCell::new(|| ScriptNames::find(stripped.as_bytes())))
     {
         return Some(XssMatch { at: 0, ..found });
     }
-    probes::detect(text)
+    probes::detect(text, *names)
 }
 
-fn detect_in(text: &str) -> Option<XssMatch> {
+/// Runs the markup and script checks on `text`. `names` are the script names of `text`,
+/// looked for on first use.
+fn detect_in(text: &str, names: &LazyCell<ScriptNames, impl FnOnce() -> ScriptNames>) -> Option<XssMatch> {
     let bytes = text.as_bytes();
     let high = |rule_id, at| Some(XssMatch { rule_id, confidence: Confidence::High, at });
     let medium = |rule_id, at| Some(XssMatch { rule_id, confidence: Confidence::Medium, at });
@@ -315,22 +354,33 @@ fn detect_in(text: &str) -> Option<XssMatch> {
     if let Some(at) = leading_script_url(text) {
         return high("xss.javascript_url", at);
     }
-    if let Some(at) = js_breakout(bytes) {
+    if names.sink
+        && let Some(at) = js_breakout(bytes)
+    {
         return high("xss.js_breakout", at);
     }
     if tag.is_some_and(|found| found.confidence == Confidence::Medium) {
         return tag;
     }
-    if let Some(at) = style_script(bytes) {
+    // CSS escapes can spell a marker in a value that contains none as written.
+    if (names.other || memchr(b'\\', bytes).is_some())
+        && let Some(at) = style_script(bytes)
+    {
         return medium("xss.style_script", at);
     }
-    if let Some(at) = probe_call(bytes) {
+    if names.sink
+        && let Some(at) = probe_call(bytes)
+    {
         return medium("xss.script_call", at);
     }
-    if let Some(at) = global_bracket_call(bytes).or_else(|| jsfuck(bytes)).or_else(|| template_call(bytes)) {
+    if names.other
+        && let Some(at) = global_bracket_call(bytes).or_else(|| jsfuck(bytes)).or_else(|| template_call(bytes))
+    {
         return medium("xss.script_call", at);
     }
-    if let Some(at) = dom_access(bytes) {
+    if names.other
+        && let Some(at) = dom_access(bytes)
+    {
         return medium("xss.dom_access", at);
     }
     tag
@@ -429,6 +479,14 @@ fn skip_js_space(bytes: &[u8], mut i: usize) -> usize {
     }
 }
 
+/// Position where the spaces that end at `end` begin.
+fn skip_space_back(bytes: &[u8], mut end: usize) -> usize {
+    while end > 0 && is_space(bytes[end - 1]) {
+        end -= 1;
+    }
+    end
+}
+
 /// Position where spaces and `/* ... */` comments that end at `end` begin.
 fn skip_js_space_back(bytes: &[u8], mut end: usize) -> usize {
     loop {
@@ -449,16 +507,22 @@ fn is_identifier_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
 }
 
+/// Global objects whose properties [`global_bracket_call`] looks at.
+const GLOBALS: &[&str] = &["top", "self", "window", "parent", "frames", "globalthis"];
+
 /// Finds a call of a property of a global object by subscript, the usual way to hide a
 /// sink's name: `top["al"+"ert"](1)`, `self[/**/'alert'](1)`, `window[atob('...')]\`1\``.
 fn global_bracket_call(bytes: &[u8]) -> Option<usize> {
-    const GLOBALS: &[&[u8]] = &[b"top", b"self", b"window", b"parent", b"frames", b"globalthis"];
     /// Maximum length of a subscript examined, in bytes.
     const MAX_SUBSCRIPT: usize = 200;
 
     for open in memchr::memchr_iter(b'[', bytes) {
         let name_end = skip_js_space_back(bytes, open);
-        let Some(global) = GLOBALS.iter().find(|global| ends_with_ignore_case(&bytes[..name_end], global)) else {
+        let global = GLOBALS
+            .iter()
+            .map(|global| global.as_bytes())
+            .find(|global| ends_with_ignore_case(&bytes[..name_end], global));
+        let Some(global) = global else {
             continue;
         };
         let name_start = name_end - global.len();
@@ -492,14 +556,18 @@ fn jsfuck(bytes: &[u8]) -> Option<usize> {
     (memchr::memmem::find_iter(bytes, b"[]").count() >= MIN_ARRAYS).then_some(negation)
 }
 
+/// Methods that call the function they belong to, for [`template_call`].
+const CALL_METHODS: &[&str] = &[".call", ".apply"];
+
 /// `.call` or `.apply` used as a template tag, which calls a function without
 /// parentheses: `[].sort.call\`${alert}1\``, `Reflect.apply.call\`...\``.
 fn template_call(bytes: &[u8]) -> Option<usize> {
     memchr(b'`', bytes)?;
     memchr::memchr_iter(b'`', bytes).find_map(|tick| {
         let before = &bytes[..skip_js_space_back(bytes, tick)];
-        [b".call".as_slice(), b".apply"]
+        CALL_METHODS
             .iter()
+            .map(|method| method.as_bytes())
             .find(|method| ends_with_ignore_case(before, method))
             .map(|method| before.len() - method.len())
     })
@@ -846,6 +914,11 @@ fn is_event_attribute(name: &str) -> bool {
 /// True when `value` is a URL that runs script when loaded: browsers drop ASCII
 /// whitespace and control characters anywhere in the scheme.
 fn is_script_url(value: &str) -> bool {
+    // Every scheme below starts with one of these letters.
+    let first = value.bytes().find(|&b| b > b' ').map(|b| b.to_ascii_lowercase());
+    if !matches!(first, Some(b'j' | b'v' | b'l' | b'd' | b'm')) {
+        return false;
+    }
     let mut scheme = [0u8; 24];
     let mut length = 0;
     for b in value.bytes() {
@@ -896,13 +969,16 @@ fn attribute_breakout(bytes: &[u8]) -> Option<usize> {
     /// Attributes looked at between the quote and the handler.
     const MAX_ATTRIBUTES: usize = 4;
 
+    if !may_set_event_handler(bytes) {
+        return None;
+    }
     for at in quote_positions(bytes) {
         // Boolean attributes such as `autofocus`, and attributes with values, may stand
         // between the quote and the handler.
         let mut i = at + 1;
         for _ in 0..MAX_ATTRIBUTES {
             let word_start = skip_while(bytes, i, |b| is_space(b) || b == b'/');
-            let word_end = skip_while(bytes, word_start, |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            let word_end = skip_while(bytes, word_start, is_attribute_name_byte);
             if word_end == word_start {
                 break;
             }
@@ -930,6 +1006,27 @@ fn attribute_breakout(bytes: &[u8]) -> Option<usize> {
         }
     }
     None
+}
+
+/// Returns false when no `=` in `bytes` follows a handler name, past spaces. A handler name
+/// is `on` and a name of [`EVENT_NAMES`] in any case, and it fills a longest run of ASCII
+/// letters, digits, `-` and `_`. That is how [`attribute_breakout`] reads attribute names,
+/// so every handler that it finds passes.
+fn may_set_event_handler(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', bytes).any(|equals| {
+        let word_end = skip_space_back(bytes, equals);
+        let mut word_start = word_end;
+        while word_start > 0 && is_attribute_name_byte(bytes[word_start - 1]) {
+            word_start -= 1;
+        }
+        let word = &bytes[word_start..word_end];
+        word.len() > 2 && word[..2].eq_ignore_ascii_case(b"on") && is_known_event(&word[2..])
+    })
+}
+
+/// Bytes of the attribute names that [`attribute_breakout`] reads.
+fn is_attribute_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
 fn is_known_event(name: &[u8]) -> bool {
@@ -1052,13 +1149,15 @@ fn may_contain_style_marker(bytes: &[u8]) -> bool {
     })
 }
 
+/// The functions whose calls [`probe_call`] looks for, in its order of preference.
+const PROBES: &[&str] = &["alert", "prompt", "confirm", "eval", "settimeout", "setinterval"];
+
 /// `alert(1)`, `prompt(document.cookie)`, `confirm\`1\``: calls with arguments that only
 /// exploit probes pass, and calls that hide the name from a plain `name(` match:
 /// `alert?.(1)`, `alert.call(null,1)`, `(alert)(1)`, `[1].find(alert)`, `${alert}`.
 /// Returns the first such call of the first function in the order of `PROBES` that has
 /// one.
 fn probe_call(bytes: &[u8]) -> Option<usize> {
-    const PROBES: &[&str] = &["alert", "prompt", "confirm", "eval", "settimeout", "setinterval"];
     static SEARCHER: LazyLock<LiteralSet> = LazyLock::new(|| {
         LiteralSet::new(PROBES, MatchKind::Standard, true).expect("the probe names are a valid automaton")
     });
@@ -1220,7 +1319,9 @@ fn css_unescape(bytes: &[u8]) -> Vec<u8> {
 fn decode_utf7(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     // `<`, `>`, `"`, `'` and `/` all start a run with `AC` or `AD`.
-    memchr::memmem::find(bytes, b"AD").or_else(|| memchr::memmem::find(bytes, b"AC"))?;
+    if !memchr::memchr_iter(b'A', bytes).any(|at| matches!(bytes.get(at + 1), Some(b'C' | b'D'))) {
+        return None;
+    }
 
     let base64 = |b: u8| -> Option<u32> {
         match b {
@@ -1236,9 +1337,10 @@ fn decode_utf7(text: &str) -> Option<String> {
     let mut changed = false;
     let mut copied_from = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        let starts_run = matches!(bytes[i], b'+' | b' ') && bytes.get(i + 1) == Some(&b'A');
-        if !starts_run {
+    // Runs start at `+` or a space.
+    while let Some(offset) = memchr::memchr2(b'+', b' ', &bytes[i..]) {
+        i += offset;
+        if bytes.get(i + 1) != Some(&b'A') {
             i += 1;
             continue;
         }
@@ -1282,7 +1384,8 @@ fn decode_utf7(text: &str) -> Option<String> {
 /// from `\xc2\xbc`) count as the character they encode: the `\u{c2}` is dropped. Returns `None`
 /// when the text has no `\u{bc}`.
 fn seven_bit_markup(text: &str) -> Option<String> {
-    if !text.contains('\u{bc}') {
+    // The UTF-8 encoding of `\u{bc}` ends with the byte 0xbc, which no ASCII text has.
+    if memchr(0xbc, text.as_bytes()).is_none() || !text.contains('\u{bc}') {
         return None;
     }
     let mut folded = String::with_capacity(text.len());
@@ -1358,7 +1461,7 @@ pub(crate) fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> 
     }
     // Jump between occurrences of the needle's rarest byte in either case. They come in
     // order, so the first candidate that matches is the leftmost match.
-    let anchor = (0..needle.len()).max_by_key(|&i| (byte_rarity(needle[i]), std::cmp::Reverse(i))).unwrap_or(0);
+    let anchor = rarest_byte(needle);
     let rare = needle[anchor];
     let last_start = haystack.len() - needle.len();
     let mut from = 0;
@@ -1372,6 +1475,17 @@ pub(crate) fn find_ignore_case(haystack: &[u8], needle: &[u8]) -> Option<usize> 
         from = at + 1;
     }
     None
+}
+
+/// Index of the first of the rarest bytes of `needle` by [`byte_rarity`].
+fn rarest_byte(needle: &[u8]) -> usize {
+    let mut rarest = 0;
+    for (i, &b) in needle.iter().enumerate().skip(1) {
+        if byte_rarity(b) > byte_rarity(needle[rarest]) {
+            rarest = i;
+        }
+    }
+    rarest
 }
 
 /// Returns an estimate of how rare byte `b` is in parameter values, higher for rarer
@@ -1431,6 +1545,53 @@ mod tests {
                     String::from_utf8_lossy(needle)
                 );
             }
+        }
+    }
+
+    #[test]
+    fn script_names_cases() {
+        for probe in PROBES {
+            assert!(SINKS.contains(probe), "probe {probe:?}");
+        }
+        for marker in DOM_MARKERS {
+            assert!(DOM_NAMES.iter().any(|name| marker.contains(name)), "marker {marker:?}");
+        }
+        let cases = [
+            ("", false, false),
+            ("' or 1=1 --", false, false),
+            ("x=ALERT", true, false),
+            ("Document", false, true),
+            ("eval(window.name)", true, true),
+            ("dialog", false, false),
+            ("select * from users where id='1'", false, false),
+            ("x:Expression(1)", false, true),
+            ("(![]+[])", false, true),
+            ("TOP[x]", false, true),
+            ("x.Apply`1`", false, true),
+        ];
+        for (input, sink, dom) in cases {
+            let found = ScriptNames::find(input.as_bytes());
+            assert_eq!(found, ScriptNames { sink, other: dom }, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn event_handler_gate() {
+        let handlers = ["\" onmouseover=\"go()", "x onError =go", "ONLOAD=1", "a'/onfocus\t=x", "\" type=a onclick=b"];
+        for input in handlers {
+            assert!(may_set_event_handler(input.as_bytes()), "input {input:?}");
+        }
+        let others = ["", "x=1", "on=1", "one=1", "xonload=1", "on-load=1", "onload", "onfoo=1", "= onload"];
+        for input in others {
+            assert!(!may_set_event_handler(input.as_bytes()), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn rarest_byte_cases() {
+        let cases: [(&[u8], usize); 5] = [(b"script:", 6), (b"document", 4), (b"aa", 0), (b"x", 0), (b"", 0)];
+        for (needle, expected) in cases {
+            assert_eq!(rarest_byte(needle), expected, "needle {:?}", String::from_utf8_lossy(needle));
         }
     }
 

@@ -27,20 +27,23 @@
 //! call a server script, and `url(` of an SVG document in CSS.
 
 use super::{
-    Attribute, DANGEROUS_TAGS, URL_ATTRIBUTES, XssMatch, document_tag, find_ignore_case, is_space, memchr, sink_call,
-    skip_while, starts_with_ignore_case,
+    Attribute, DANGEROUS_TAGS, ScriptNames, URL_ATTRIBUTES, XssMatch, document_tag, find_ignore_case, is_space, memchr,
+    sink_call, skip_while, starts_with_ignore_case,
 };
 use crate::finding::Confidence;
 
-/// Finds probe shapes in a value where no other rule matched.
-pub(super) fn detect(text: &str) -> Option<XssMatch> {
+/// Finds probe shapes in a value where no other rule matched. `names` are the script names
+/// of the value.
+pub(super) fn detect(text: &str, names: ScriptNames) -> Option<XssMatch> {
     let bytes = text.as_bytes();
     let found = |rule_id, confidence, at| Some(XssMatch { rule_id, confidence, at });
 
     if let Some(at) = lone_angle(bytes) {
         return found("xss.dangerous_tag", Confidence::Low, at);
     }
-    if let Some(at) = script_url_call(bytes) {
+    if names.sink
+        && let Some(at) = script_url_call(bytes)
+    {
         return found("xss.javascript_url", Confidence::High, at);
     }
     if memchr(b'<', bytes).is_some()
@@ -48,7 +51,9 @@ pub(super) fn detect(text: &str) -> Option<XssMatch> {
     {
         return found("xss.dangerous_tag", Confidence::Low, at);
     }
-    if let Some(at) = timer_call(bytes) {
+    if names.sink
+        && let Some(at) = timer_call(bytes)
+    {
         return found("xss.script_call", Confidence::Low, at);
     }
     None
