@@ -60,32 +60,6 @@ impl LiteralSet {
         false
     }
 
-    /// Returns whether a pattern with an index below `split` occurs in `haystack`, and
-    /// whether one with an index of `split` or above does. The set must use
-    /// [`MatchKind::Standard`].
-    pub(crate) fn occurrences_around(&self, haystack: &[u8], split: usize) -> (bool, bool) {
-        assert_eq!(self.dfa.match_kind(), MatchKind::Standard, "occurrences need standard match semantics");
-        let (mut below, mut above) = (false, false);
-        let mut state = self.start;
-        for &b in haystack {
-            state = self.dfa.next_state(Anchored::No, state, b);
-            if self.dfa.is_match(state) {
-                for index in 0..self.dfa.match_len(state) {
-                    if self.dfa.match_pattern(state, index).as_usize() < split {
-                        below = true;
-                    } else {
-                        above = true;
-                    }
-                }
-                if below && above {
-                    break;
-                }
-            }
-        }
-        (below, above)
-    }
-
-    /// Returns the successive non-overlapping matches, as `AhoCorasick::find_iter` does.
     pub(crate) fn find_iter<'a, 'h>(&'a self, haystack: &'h [u8]) -> impl Iterator<Item = Match> + use<'a, 'h> {
         self.dfa.try_find_iter(Input::new(haystack)).expect("an unanchored search of an unanchored DFA does not fail")
     }
@@ -100,6 +74,88 @@ impl LiteralSet {
         self.dfa
             .try_find_overlapping_iter(Input::new(haystack))
             .expect("overlapping searches need a set with standard match semantics")
+    }
+}
+
+/// A keyword automaton copied into one dense table, for a pass that only asks which
+/// keywords occur. Each state is a row: the union of the tags of the keywords that end in
+/// the state, then the start of the next state's row for each byte class. Each byte costs
+/// two reads from one row and no branch.
+pub(crate) struct KeywordTable {
+    rows: Vec<u32>,
+    /// Class of each byte, plus one for the row's first entry: bytes equal up to ASCII
+    /// case share one, and every byte that no keyword has is class 1.
+    byte_class: [u8; 256],
+}
+
+impl KeywordTable {
+    /// Builds the table of `keywords`, matched in any ASCII case. `tag` gives the bits of
+    /// the keyword at each index.
+    pub(crate) fn new<P: AsRef<[u8]>>(keywords: &[P], tag: impl Fn(usize) -> u32) -> Result<Self, BuildError> {
+        let automaton = DFA::builder()
+            .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
+            .start_kind(aho_corasick::StartKind::Unanchored)
+            .build(keywords)?;
+        let start =
+            automaton.start_state(Anchored::No).expect("a DFA built for unanchored searches has an unanchored start");
+
+        // One representative byte per class. A byte that no keyword has leads every state
+        // back to the start of an unanchored automaton, so all such bytes share a class.
+        let mut byte_class = [1u8; 256];
+        let mut representatives = vec![None];
+        for b in keywords.iter().flat_map(|keyword| keyword.as_ref().iter().map(u8::to_ascii_lowercase)) {
+            if byte_class[b as usize] == 1 {
+                let class = u8::try_from(representatives.len() + 1).expect("fewer than 255 keyword byte classes");
+                byte_class[b as usize] = class;
+                byte_class[b.to_ascii_uppercase() as usize] = class;
+                representatives.push(Some(b));
+            }
+        }
+        // A byte outside every keyword represents the shared class.
+        let other = (0..=255u8).find(|&b| byte_class[b as usize] == 1).expect("keywords leave some byte unused");
+        representatives[0] = Some(other);
+
+        // Breadth-first copy of the reachable states. The start state is row 0.
+        let row_len = representatives.len() + 1;
+        let mut ids = vec![start];
+        let mut rows = Vec::new();
+        let mut next_index = 0;
+        while next_index < ids.len() {
+            let state = ids[next_index];
+            next_index += 1;
+            let mut tags = 0u32;
+            if automaton.is_match(state) {
+                for index in 0..automaton.match_len(state) {
+                    tags |= tag(automaton.match_pattern(state, index).as_usize());
+                }
+            }
+            rows.push(tags);
+            for b in representatives.iter().flatten() {
+                let next = automaton.next_state(Anchored::No, state, *b);
+                let index = ids.iter().position(|&id| id == next).unwrap_or_else(|| {
+                    ids.push(next);
+                    ids.len() - 1
+                });
+                rows.push(u32::try_from(index * row_len).expect("the keyword table has fewer than 2^32 entries"));
+            }
+        }
+        Ok(Self { rows, byte_class })
+    }
+
+    /// Returns the union of the tags of the keywords that occur in `haystack`, and of
+    /// `byte_tag` of each of its bytes.
+    pub(crate) fn tags(&self, haystack: &[u8], byte_tag: impl Fn(u8) -> u32) -> u32 {
+        // Every state carries the tags of the keywords that end at its byte, so the pass
+        // finds every occurrence of every keyword, as an overlapping search would.
+        let mut row = 0usize;
+        let mut tags = 0u32;
+        for &b in haystack {
+            tags |= byte_tag(b);
+            row = self.rows[row + self.byte_class[b as usize] as usize] as usize;
+            tags |= self.rows[row];
+        }
+        tags
     }
 }
 
@@ -135,14 +191,22 @@ mod tests {
     }
 
     #[test]
-    fn occurrences_around_cases() {
-        let set = LiteralSet::new(PATTERNS, MatchKind::Standard, true).unwrap();
-        assert_eq!(set.occurrences_around(b"", 2), (false, false));
-        assert_eq!(set.occurrences_around(b"xBCx", 1), (false, true));
-        assert_eq!(set.occurrences_around(b"xBCx", 2), (true, true));
-        assert_eq!(set.occurrences_around(b"abd", 2), (false, true));
-        assert_eq!(set.occurrences_around(b"zzz", 0), (false, false));
-        assert_eq!(set.occurrences_around(b"abc", 5), (true, false));
+    fn keyword_table_tags_every_occurrence() {
+        let table = KeywordTable::new(PATTERNS, |index| 1 << index).unwrap();
+        assert_eq!(table.tags(b"", |_| 0), 0);
+        assert_eq!(table.tags(b"zzz", |_| 0), 0);
+        // `bc` and `b` end at the same byte; `ABD` matches in lower case.
+        assert_eq!(table.tags(b"xBCx", |_| 0), 0b00110);
+        assert_eq!(table.tags(b"abd", |_| 0), 0b10100);
+        assert_eq!(table.tags(b"az", |b| if b == b'z' { 1 << 8 } else { 0 }), 1 << 8);
+
+        let expected = reference(MatchKind::Standard);
+        for haystack in HAYSTACKS {
+            let want = expected
+                .find_overlapping_iter(haystack.as_bytes())
+                .fold(0u32, |tags, found| tags | 1 << found.pattern().as_usize());
+            assert_eq!(table.tags(haystack.as_bytes(), |_| 0), want, "tags of {haystack:?}");
+        }
     }
 
     #[test]

@@ -25,8 +25,7 @@ pub mod template;
 pub mod xss;
 pub mod xxe;
 
-use aho_corasick::automaton::Automaton;
-use aho_corasick::{Anchored, MatchKind, StartKind};
+use literals::KeywordTable;
 
 use crate::finding::{AttackClass, ClassSet, Confidence};
 use crate::normalize::DecodeFacts;
@@ -354,85 +353,24 @@ const KEYWORDS: &[(&str, ClassSet)] = {
 };
 
 /// Classes a value needs, from its bytes and keywords.
-///
-/// The keyword automaton is copied from Aho-Corasick's DFA into one dense table over byte
-/// classes. Each state is a row: the classes of the keywords that end in the state, then
-/// the start of the next state's row for each byte class. Each byte costs two reads from
-/// one row and no branch.
 pub struct Prefilter {
-    rows: Vec<u32>,
-    /// Keyword byte class of each byte, plus one for the row's first entry: bytes equal up
-    /// to ASCII case share one, and every byte that no keyword has is class 1.
-    byte_class: [u8; 256],
+    /// [`KEYWORDS`], each tagged with its classes.
+    keywords: KeywordTable,
 }
 
 impl Prefilter {
     pub fn new() -> Self {
-        let automaton = aho_corasick::dfa::Builder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .start_kind(StartKind::Unanchored)
-            .build(KEYWORDS.iter().map(|(word, _)| word))
+        let words: Vec<&str> = KEYWORDS.iter().map(|(word, _)| *word).collect();
+        let keywords = KeywordTable::new(&words, |index| KEYWORDS[index].1.0)
             .expect("the prefilter keywords are a valid automaton");
-        let start = automaton.start_state(Anchored::No).expect("the keyword automaton has an unanchored start state");
-
-        // One representative byte per class. A byte that no keyword has leads every state
-        // back to the start of an unanchored automaton, so all such bytes share a class.
-        let mut byte_class = [1u8; 256];
-        let mut representatives = vec![0u8];
-        for (word, _) in KEYWORDS {
-            for b in word.bytes().map(|b| b.to_ascii_lowercase()) {
-                if byte_class[b as usize] == 1 && !representatives.contains(&b) {
-                    let class = u8::try_from(representatives.len() + 1).expect("fewer than 255 keyword bytes");
-                    byte_class[b as usize] = class;
-                    byte_class[b.to_ascii_uppercase() as usize] = class;
-                    representatives.push(b);
-                }
-            }
-        }
-        // Byte 0 is in no keyword, so it represents the shared class.
-        debug_assert_eq!(byte_class[0], 1);
-
-        // Breadth-first copy of the reachable states. The start state is row 0.
-        let row_len = representatives.len() + 1;
-        let mut ids = vec![start];
-        let mut rows = Vec::new();
-        let mut next_index = 0;
-        while next_index < ids.len() {
-            let state = ids[next_index];
-            next_index += 1;
-            let mut classes = 0u32;
-            if automaton.is_match(state) {
-                for index in 0..automaton.match_len(state) {
-                    classes |= KEYWORDS[automaton.match_pattern(state, index).as_usize()].1.0;
-                }
-            }
-            rows.push(classes);
-            for &b in &representatives {
-                let next = automaton.next_state(Anchored::No, state, b);
-                let index = ids.iter().position(|&id| id == next).unwrap_or_else(|| {
-                    ids.push(next);
-                    ids.len() - 1
-                });
-                rows.push(u32::try_from(index * row_len).expect("the keyword table has fewer than 2^32 entries"));
-            }
-        }
-        Self { rows, byte_class }
+        Self { keywords }
     }
 
     /// Returns the classes whose bytes or keywords `text` contains.
     pub fn classes(&self, text: &str) -> ClassSet {
-        // One pass over the bytes feeds the byte table and the keyword automaton. Every
-        // state lists the classes of the keywords that end at that byte, so the pass finds
-        // every occurrence of every keyword, as an overlapping search would.
+        // One pass over the bytes feeds the byte table and the keyword automaton.
         let bytes = text.as_bytes();
-        let mut row = 0usize;
-        let mut bits = 0u32;
-        for &b in bytes {
-            bits |= BYTE_CLASSES[b as usize];
-            row = self.rows[row + self.byte_class[b as usize] as usize] as usize;
-            bits |= self.rows[row];
-        }
+        let mut bits = self.keywords.tags(bytes, |b| BYTE_CLASSES[b as usize]);
         if memchr::memchr_iter(b'.', bytes).any(|at| bytes.get(at + 1) == Some(&b'.')) {
             bits |= AttackClass::PathTraversal.bit();
         }

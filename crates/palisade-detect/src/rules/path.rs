@@ -21,7 +21,7 @@ use aho_corasick::MatchKind;
 
 use crate::finding::Confidence;
 use crate::normalize::DecodeFacts;
-use crate::rules::literals::LiteralSet;
+use crate::rules::literals::{KeywordTable, LiteralSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PathMatch {
@@ -165,12 +165,16 @@ const INCLUDE_PARAMETERS: &[&str] = &[
     "content", "lang", "language", "locale", "skin", "theme", "cat", "action", "site", "src", "source",
 ];
 
+/// Tags of the two lists in [`PathRules::any_literal`].
+const WRAPPER_TAG: u32 = 1;
+const FILE_TAG: u32 = 2;
+
 pub struct PathRules {
     files: LiteralSet,
     wrappers: LiteralSet,
-    /// [`WRAPPERS`] followed by [`SENSITIVE_FILES`], with standard semantics: one pass
-    /// over a value finds which of the two lists occur in it.
-    any_literal: LiteralSet,
+    /// [`WRAPPERS`] tagged [`WRAPPER_TAG`] and [`SENSITIVE_FILES`] tagged [`FILE_TAG`]:
+    /// one pass over a value finds which of the two lists occur in it.
+    any_literal: KeywordTable,
 }
 
 impl PathRules {
@@ -179,8 +183,10 @@ impl PathRules {
             .expect("the sensitive file list is a valid automaton");
         let wrappers =
             LiteralSet::new(WRAPPERS, MatchKind::Standard, true).expect("the wrapper list is a valid automaton");
-        let any_literal = LiteralSet::new(WRAPPERS.iter().chain(SENSITIVE_FILES), MatchKind::Standard, true)
-            .expect("the wrapper and sensitive file lists are a valid automaton");
+        let literals: Vec<&str> = WRAPPERS.iter().chain(SENSITIVE_FILES).copied().collect();
+        let any_literal =
+            KeywordTable::new(&literals, |index| if index < WRAPPERS.len() { WRAPPER_TAG } else { FILE_TAG })
+                .expect("the wrapper and sensitive file lists are a valid automaton");
         Self { files, wrappers, any_literal }
     }
 
@@ -220,7 +226,8 @@ impl PathRules {
         let bytes = text.as_bytes();
         // Most values contain neither a wrapper nor a sensitive file name, which one pass
         // finds out.
-        let (wrapper_occurs, file_occurs) = self.any_literal.occurrences_around(bytes, WRAPPERS.len());
+        let occurring = self.any_literal.tags(bytes, |_| 0);
+        let (wrapper_occurs, file_occurs) = (occurring & WRAPPER_TAG != 0, occurring & FILE_TAG != 0);
         if wrapper_occurs && let Some(at) = self.find_wrapper(bytes) {
             return Some(PathMatch { rule_id: "lfi.wrapper", confidence: Confidence::High, at });
         }

@@ -37,7 +37,7 @@ use std::sync::LazyLock;
 use aho_corasick::MatchKind;
 
 use crate::finding::Confidence;
-use crate::rules::literals::LiteralSet;
+use crate::rules::literals::{KeywordTable, LiteralSet};
 
 mod probes;
 
@@ -296,13 +296,16 @@ impl ScriptNames {
     /// Looks for all the names in one pass over `bytes`. A pass of the DFA costs the same
     /// per byte whatever the number of names, so the two kinds share it.
     fn find(bytes: &[u8]) -> Self {
-        static SEARCHER: LazyLock<LiteralSet> = LazyLock::new(|| {
+        const SINK: u32 = 1;
+        const OTHER: u32 = 2;
+        static SEARCHER: LazyLock<KeywordTable> = LazyLock::new(|| {
             let other = DOM_NAMES.iter().chain(STYLE_MARKERS).chain(GLOBALS).chain(&["![]"]).chain(CALL_METHODS);
-            LiteralSet::new(SINKS.iter().chain(other), MatchKind::Standard, true)
+            let names: Vec<&str> = SINKS.iter().chain(other).copied().collect();
+            KeywordTable::new(&names, |index| if index < SINKS.len() { SINK } else { OTHER })
                 .expect("the script names are a valid automaton")
         });
-        let (sink, other) = SEARCHER.occurrences_around(bytes, SINKS.len());
-        Self { sink, other }
+        let found = SEARCHER.tags(bytes, |_| 0);
+        Self { sink: found & SINK != 0, other: found & OTHER != 0 }
     }
 }
 
