@@ -77,7 +77,7 @@ impl LiteralSet {
     }
 }
 
-/// A keyword automaton copied into one dense table, for a pass that only asks which
+/// A keyword automaton copied into one dense table, for a pass that only finds which
 /// keywords occur. Each state is a row: the union of the tags of the keywords that end in
 /// the state, then the start of the next state's row for each byte class. Each byte costs
 /// two reads from one row and no branch.
