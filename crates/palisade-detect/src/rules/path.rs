@@ -296,10 +296,9 @@ impl PathRules {
         // Java opens `jar:` URLs and fetches the archive from the URL inside.
         let jar = trimmed.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("jar:"));
         let trimmed = if jar { &trimmed[4..] } else { trimmed };
-        let lower_prefix: String = trimmed.chars().take(9).collect::<String>().to_ascii_lowercase();
-        let scheme = ["https://", "http://", "ftps://", "ftp://", "smb://", "webdav://"]
-            .iter()
-            .find(|scheme| lower_prefix.starts_with(*scheme));
+        let scheme = ["https://", "http://", "ftps://", "ftp://", "smb://", "webdav://"].iter().find(|scheme| {
+            trimmed.as_bytes().get(..scheme.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(scheme.as_bytes()))
+        });
         let unc = !jar && trimmed.starts_with("\\\\") && trimmed.len() > 3;
         let scheme_length = scheme.map(|scheme| scheme.len()).or(unc.then_some(2))?;
 
