@@ -70,7 +70,6 @@ pub enum Start {
 }
 
 pub struct Lexer<'a> {
-    text: &'a str,
     bytes: &'a [u8],
     pos: usize,
     /// Inside a MySQL `/*! ... */` executable comment, whose `*/` is whitespace.
@@ -80,7 +79,7 @@ pub struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     pub fn new(text: &'a str, start: Start) -> Self {
-        Self { text, bytes: text.as_bytes(), pos: 0, in_executable_comment: false, start: Some(start) }
+        Self { bytes: text.as_bytes(), pos: 0, in_executable_comment: false, start: Some(start) }
     }
 
     fn peek(&self, offset: usize) -> u8 {
@@ -89,40 +88,44 @@ impl<'a> Lexer<'a> {
 
     /// Skips whitespace and closed block comments; returns a comment token when the rest
     /// of the input is a comment.
+    #[inline]
     fn skip_space(&mut self) -> Option<Token> {
-        loop {
-            let b = self.peek(0);
-            if self.pos >= self.bytes.len() {
-                return None;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            match b {
+                b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ' => self.pos += 1,
+                b'/' if self.peek(1) == b'*' => {
+                    if let Some(comment) = self.skip_block_comment() {
+                        return Some(comment);
+                    }
+                }
+                b'*' if self.peek(1) == b'/' && self.in_executable_comment => {
+                    self.in_executable_comment = false;
+                    self.pos += 2;
+                }
+                _ => return None,
             }
-            if b.is_ascii_whitespace() || b == 0x0b {
+        }
+        None
+    }
+
+    /// Skips the block comment that starts at `self.pos`. Of a MySQL executable comment it
+    /// skips only the opening `/*!NNNNN`. Returns a comment token when the comment is open.
+    fn skip_block_comment(&mut self) -> Option<Token> {
+        if self.peek(2) == b'!' {
+            // MySQL runs the contents of /*!NNNNN ... */ as code.
+            self.pos += 3;
+            while self.peek(0).is_ascii_digit() {
                 self.pos += 1;
-                continue;
             }
-            if b == b'/' && self.peek(1) == b'*' {
-                if self.peek(2) == b'!' {
-                    // MySQL runs the contents of /*!NNNNN ... */ as code.
-                    self.pos += 3;
-                    while self.peek(0).is_ascii_digit() {
-                        self.pos += 1;
-                    }
-                    self.in_executable_comment = true;
-                    continue;
-                }
-                match find(self.bytes, self.pos + 2, b"*/") {
-                    Some(end) => {
-                        self.pos = end + 2;
-                        continue;
-                    }
-                    None => return Some(self.comment_to_end()),
-                }
-            }
-            if b == b'*' && self.peek(1) == b'/' && self.in_executable_comment {
-                self.in_executable_comment = false;
-                self.pos += 2;
-                continue;
-            }
+            self.in_executable_comment = true;
             return None;
+        }
+        match find(self.bytes, self.pos + 2, b"*/") {
+            Some(end) => {
+                self.pos = end + 2;
+                None
+            }
+            None => Some(self.comment_to_end()),
         }
     }
 
@@ -132,31 +135,35 @@ impl<'a> Lexer<'a> {
         token
     }
 
-    /// Lexes a string literal whose opening quote is at `self.pos - 1`, or which the
-    /// application opened before the input when `at_input_start`.
+    /// Lexes the rest of a string literal from `self.pos`, which follows the opening quote
+    /// or is the input start for a literal the application opened. The token starts at
+    /// `start`.
     fn string_body(&mut self, quote: u8, start: usize, backslash_escapes: bool) -> Token {
-        while self.pos < self.bytes.len() {
-            let b = self.bytes[self.pos];
-            if b == b'\\' && backslash_escapes {
+        while let Some(rest) = self.bytes.get(self.pos..) {
+            let found =
+                if backslash_escapes { memchr::memchr2(quote, b'\\', rest) } else { memchr::memchr(quote, rest) };
+            let Some(offset) = found else { break };
+            self.pos += offset;
+            // A backslash, searched for only with `backslash_escapes`, escapes the next byte.
+            // A doubled quote stands for one quote.
+            if self.bytes[self.pos] == b'\\' || self.peek(1) == quote {
                 self.pos += 2;
                 continue;
             }
-            if b == quote {
-                if self.peek(1) == quote {
-                    self.pos += 2;
-                    continue;
-                }
-                self.pos += 1;
-                return Token { kind: Kind::String, start, end: self.pos, open: false };
-            }
             self.pos += 1;
+            return Token { kind: Kind::String, start, end: self.pos, open: false };
         }
         self.pos = self.bytes.len();
         Token { kind: Kind::String, start, end: self.pos, open: true }
     }
 
-    fn word_end(&self, at: usize) -> usize {
-        at + self.bytes[at.min(self.bytes.len())..].iter().take_while(|&&b| WORD_BYTES[b as usize]).count()
+    /// Returns the end of the identifier bytes that start at `at`, which is `at` itself
+    /// when there are none.
+    fn word_end(&self, mut at: usize) -> usize {
+        while self.bytes.get(at).is_some_and(|&b| WORD_BYTES[b as usize]) {
+            at += 1;
+        }
+        at
     }
 
     fn token(&self, kind: Kind, start: usize) -> Token {
@@ -193,8 +200,8 @@ impl<'a> Lexer<'a> {
             }
         }
         let end = self.word_end(at);
-        let word = &self.text[at..end];
-        words.iter().any(|w| w.eq_ignore_ascii_case(word)).then_some(end)
+        let word = &self.bytes[at..end];
+        words.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word)).then_some(end)
     }
 
     fn lex_word(&mut self, start: usize) -> Token {
@@ -221,13 +228,12 @@ impl<'a> Lexer<'a> {
             }
         }
         self.pos = end;
-        let word = &self.text[start..end];
         if dotted {
             let kind = if self.followed_by_paren(end) { Kind::Function } else { Kind::Word };
             return self.token(kind, start);
         }
 
-        let kind = match keyword(word) {
+        let kind = match keyword(&self.bytes[start..end]) {
             Some(Keyword::Plain(kind)) => kind,
             Some(Keyword::UnionLike) => {
                 if let Some(after) = self.next_word_is(&["all", "distinct"]) {
@@ -381,7 +387,7 @@ impl<'a> Lexer<'a> {
         if after.is_ascii_alphabetic() || after == b'_' || after >= 0x80 {
             let letters_end = at + bytes[at..].iter().take_while(|b| b.is_ascii_alphabetic()).count();
             let word_end = self.word_end(at);
-            if letters_end != word_end || keyword(&self.text[at..letters_end]).is_none() {
+            if letters_end != word_end || keyword(&bytes[at..letters_end]).is_none() {
                 return self.lex_word(start);
             }
         }
@@ -394,13 +400,46 @@ impl Iterator for Lexer<'_> {
     type Item = Token;
 
     fn next(&mut self) -> Option<Token> {
+        if let Some(token) = self.start_token() {
+            return Some(token);
+        }
+        self.lex_token()
+    }
+}
+
+impl Lexer<'_> {
+    /// Appends the tokens to `tokens` until the input ends or `tokens` contains `max` tokens.
+    /// The result is the same as `tokens.extend(self.take(max - tokens.len()))`, with the
+    /// check of the start state done once rather than per token.
+    pub fn lex_into(mut self, tokens: &mut Vec<Token>, max: usize) {
+        if tokens.len() >= max {
+            return;
+        }
+        if let Some(token) = self.start_token() {
+            tokens.push(token);
+        }
+        while tokens.len() < max {
+            match self.lex_token() {
+                Some(token) => tokens.push(token),
+                None => break,
+            }
+        }
+    }
+
+    /// Returns the first token, once, when the lexer starts inside a literal.
+    fn start_token(&mut self) -> Option<Token> {
         if let Some(Start::InString(quote)) = self.start.take() {
             // The application's quote opened the literal. Backslashes are not escapes here,
             // because `\'` breaks out of a literal whose quotes the application escaped with
             // backslashes.
             return Some(self.string_body(quote, 0, false));
         }
+        None
+    }
 
+    /// Lexes the next token outside the start state.
+    #[inline(always)]
+    fn lex_token(&mut self) -> Option<Token> {
         if let Some(comment) = self.skip_space() {
             return Some(comment);
         }
@@ -504,9 +543,7 @@ impl Iterator for Lexer<'_> {
         };
         Some(self.token(kind, start))
     }
-}
 
-impl Lexer<'_> {
     fn single(&mut self, kind: Kind) -> Kind {
         self.pos += 1;
         kind
@@ -577,17 +614,20 @@ enum Keyword {
 }
 
 /// Classifies a word; `None` for identifiers.
-fn keyword(word: &str) -> Option<Keyword> {
+fn keyword(word: &[u8]) -> Option<Keyword> {
     if word.len() > 12 || word.len() < 2 {
         return None;
     }
+    // Every keyword is lower-case ASCII letters, and setting bit 0x20 turns a byte into a
+    // lower-case letter only when it is that letter in either case. So the folded word
+    // equals a keyword exactly when the lower-cased word does.
     let mut buffer = [0u8; 12];
-    let lower = &mut buffer[..word.len()];
-    lower.copy_from_slice(word.as_bytes());
-    lower.make_ascii_lowercase();
+    for (folded, &b) in buffer.iter_mut().zip(word) {
+        *folded = b | 0x20;
+    }
 
     use Kind::*;
-    let keyword = match &*lower {
+    let keyword = match &buffer[..word.len()] {
         b"and" | b"or" | b"xor" => Keyword::Plain(Logic),
         b"not" => Keyword::Plain(Not),
         b"in" => Keyword::In,
@@ -690,6 +730,54 @@ mod tests {
         assert_eq!(kinds("for you", Start::Bare), vec![Word, Word]);
         assert_eq!(kinds("\\N", Start::Bare), vec![Number]);
         assert_eq!(kinds("binary 1", Start::Bare), vec![Arith, Number]);
+    }
+
+    #[test]
+    fn lex_into_matches_iterator() {
+        let inputs = [
+            "1 OR 1=1 -- x",
+            "x' or 'a'='a",
+            "a\\' or \"b\" = 'c\\'d' /* open",
+            "1/**/union/*!50000select*/ 2 #x\nfrom t",
+            "",
+        ];
+        for text in inputs {
+            for start in [Start::Bare, Start::InString(b'\''), Start::InString(b'"')] {
+                for max in [0, 1, 3, 384] {
+                    let mut tokens = Vec::new();
+                    Lexer::new(text, start).lex_into(&mut tokens, max);
+                    let expected: Vec<Token> = Lexer::new(text, start).take(max).collect();
+                    assert_eq!(tokens, expected, "text {text:?}, start {start:?}, max {max}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn backslash_escapes_only_in_lexed_strings() {
+        use Kind::*;
+        assert_eq!(kinds("'a\\'b' x", Start::Bare), vec![String, Word]);
+        assert_eq!(kinds("\"a\\\"\" x", Start::Bare), vec![String, Word]);
+        // The application's literal ends at the first quote, escaped or not.
+        let tokens: Vec<Token> = Lexer::new("a\\' or 1", Start::InString(b'\'')).collect();
+        assert_eq!((tokens[0].end, tokens[0].open), (3, false));
+        assert_eq!(kinds("'a\\", Start::Bare), vec![String]);
+    }
+
+    #[test]
+    fn keywords_ignore_ascii_case() {
+        assert!(matches!(keyword(b"UnIoN"), Some(Keyword::UnionLike)));
+        assert!(matches!(keyword(b"SELECT"), Some(Keyword::SelectLike)));
+        assert!(keyword(b"union_").is_none());
+        // Every two-byte word: a keyword exactly when it is one in lower case.
+        let two_letter = [b"or", b"in", b"is", b"on", b"as"];
+        for first in 0..=255u8 {
+            for second in 0..=255u8 {
+                let word = [first, second];
+                let lower = word.to_ascii_lowercase();
+                assert_eq!(keyword(&word).is_some(), two_letter.iter().any(|k| k[..] == lower[..]), "{word:?}");
+            }
+        }
     }
 
     #[test]

@@ -27,6 +27,8 @@
 mod fragments;
 mod lexer;
 
+use std::cell::RefCell;
+
 use lexer::{Kind, Lexer, Start, Token};
 
 use crate::finding::Confidence;
@@ -44,16 +46,24 @@ pub struct SqlMatch {
     pub at: usize,
 }
 
+thread_local! {
+    /// The token buffer of every context of every value on this thread, kept between calls
+    /// to save an allocation per value. It contains at most [`MAX_TOKENS`] tokens.
+    static TOKENS: RefCell<Vec<Token>> = const { RefCell::new(Vec::new()) };
+}
+
 /// Checks `text` in the bare, single-quoted and double-quoted contexts and returns the
 /// strongest match.
 pub fn detect(text: &str) -> Option<SqlMatch> {
-    // One token buffer serves every context, sized for one token per two bytes of input.
-    let mut tokens = Vec::with_capacity((text.len() / 2 + 1).min(MAX_TOKENS));
-    let mut best = detect_in_contexts(text, &mut tokens);
+    TOKENS.with_borrow_mut(|tokens| detect_with(text, tokens))
+}
+
+fn detect_with(text: &str, tokens: &mut Vec<Token>) -> Option<SqlMatch> {
+    let mut best = detect_in_contexts(text, tokens);
     // `1'+union+select+1` in a path or JSON value: `+` for a space, as URL encoders
     // write it, in a value with no other spaces.
     if best.is_none() && text.contains('+') && !text.contains(char::is_whitespace) {
-        best = detect_in_contexts(&text.replace('+', " "), &mut tokens);
+        best = detect_in_contexts(&text.replace('+', " "), tokens);
     }
     // `id=1 and 1=1` as one value: a query-string pair or a form body stored in a single
     // field. The part after the name is a value of its own.
@@ -61,7 +71,7 @@ pub fn detect(text: &str) -> Option<SqlMatch> {
     if best.is_none()
         && let Some(value_at) = value_at
     {
-        best = detect_in_contexts(&text[value_at..], &mut tokens).map(|m| SqlMatch { at: m.at + value_at, ..m });
+        best = detect_in_contexts(&text[value_at..], tokens).map(|m| SqlMatch { at: m.at + value_at, ..m });
     }
     best.or_else(|| fragments::detect(text)).or_else(|| {
         let value_at = value_at?;
@@ -206,11 +216,12 @@ struct Signals {
 fn is_attack_function(name: &str) -> bool {
     // A `match` on the lower-cased bytes compiles to a dispatch on the length and a few
     // comparisons.
-    let is_known = |word: &str| {
+    let is_known = |word: &[u8]| {
         let mut buffer = [0u8; 32];
         let Some(lower) = buffer.get_mut(..word.len()) else { return false };
-        lower.copy_from_slice(word.as_bytes());
-        lower.make_ascii_lowercase();
+        for (lower, &b) in lower.iter_mut().zip(word) {
+            *lower = b.to_ascii_lowercase();
+        }
         matches!(
             &*lower,
             b"sleep"
@@ -271,53 +282,80 @@ fn is_attack_function(name: &str) -> bool {
         )
     };
 
-    let name = name.trim_matches(|c| c == '`' || c == '[' || c == ']');
+    let name = trim_quoting(name.as_bytes());
     // A qualified name (`sys.user_lock.sleep`) counts by its full name and its last part.
-    match memchr::memrchr(b'.', name.as_bytes()) {
+    match name.iter().rposition(|&b| b == b'.') {
         Some(dot) => is_known(name) || is_known(&name[dot + 1..]),
         None => is_known(name),
     }
 }
 
-/// Table and schema names that only reconnaissance queries name.
+/// Returns `name` without the backticks and brackets around it.
+fn trim_quoting(name: &[u8]) -> &[u8] {
+    let is_quoting = |b: &u8| matches!(b, b'`' | b'[' | b']');
+    let start = name.iter().position(|b| !is_quoting(b)).unwrap_or(name.len());
+    let end = name.iter().rposition(|b| !is_quoting(b)).map_or(start, |last| last + 1);
+    &name[start..end]
+}
+
+/// Table and schema names that only reconnaissance queries name, as prefixes.
+const CATALOG_PREFIXES: &[&str] = &[
+    "information_schema",
+    "mysql.user",
+    "mysql.db",
+    "sysobjects",
+    "syscolumns",
+    "sysusers",
+    "sys.objects",
+    "sys.tables",
+    "sys.sql_logins",
+    "master.dbo",
+    "master..",
+    "pg_catalog",
+    "pg_shadow",
+    "pg_user",
+    "pg_tables",
+    "sqlite_master",
+    "sqlite_schema",
+    "all_tables",
+    "all_users",
+    "user_tables",
+    "user_tab_columns",
+    "dba_users",
+    "sysibm.",
+    "msysobjects",
+    "domain.domains",
+    "rdb$",
+];
+
+/// The first bytes of [`CATALOG_PREFIXES`] in both cases, which rule out most names with
+/// one lookup.
+static CATALOG_FIRST_BYTES: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < CATALOG_PREFIXES.len() {
+        let first = CATALOG_PREFIXES[i].as_bytes()[0];
+        table[first.to_ascii_lowercase() as usize] = true;
+        table[first.to_ascii_uppercase() as usize] = true;
+        i += 1;
+    }
+    table
+};
+
+/// Checks whether `name` starts with one of [`CATALOG_PREFIXES`], ignoring ASCII case.
 fn is_catalog_name(name: &str) -> bool {
-    const PREFIXES: &[&str] = &[
-        "information_schema",
-        "mysql.user",
-        "mysql.db",
-        "sysobjects",
-        "syscolumns",
-        "sysusers",
-        "sys.objects",
-        "sys.tables",
-        "sys.sql_logins",
-        "master.dbo",
-        "master..",
-        "pg_catalog",
-        "pg_shadow",
-        "pg_user",
-        "pg_tables",
-        "sqlite_master",
-        "sqlite_schema",
-        "all_tables",
-        "all_users",
-        "user_tables",
-        "user_tab_columns",
-        "dba_users",
-        "sysibm.",
-        "msysobjects",
-        "domain.domains",
-        "rdb$",
-    ];
     let name = name.as_bytes();
-    PREFIXES
+    if !name.first().is_some_and(|&b| CATALOG_FIRST_BYTES[b as usize]) {
+        return false;
+    }
+    CATALOG_PREFIXES
         .iter()
         .any(|prefix| name.len() >= prefix.len() && name[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 fn analyze(text: &str, start: Start, tokens: &mut Vec<Token>) -> Option<SqlMatch> {
     tokens.clear();
-    tokens.extend(Lexer::new(text, start).take(MAX_TOKENS));
+    Lexer::new(text, start).lex_into(tokens, MAX_TOKENS);
     let result = match start {
         Start::InString(_) => analyze_quoted(text, tokens),
         Start::Bare => analyze_bare(text, tokens),
@@ -650,7 +688,7 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
     let mut predicate = Predicate::default();
     let mut depth: i32 = 0;
     let mut in_from = false;
-    let mut previous: Option<Token> = None;
+    let mut previous: Option<&Token> = None;
     // A clause keyword counts once two more tokens, or the rest of the input, are valid
     // SQL after it: "INTO THE WILD" stops being SQL at "WILD".
     let mut clause_candidate: Option<(usize, usize)> = None;
@@ -658,7 +696,6 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
     let token_text = |t: &Token| &text[t.start..t.end];
 
     for (index, token) in tokens.iter().enumerate() {
-        let token = *token;
         let prev_kind = previous.map(|p| p.kind);
         let is_last = index + 1 == tokens.len();
 
@@ -693,28 +730,24 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 }
                 Kind::Word => {
                     predicate.words += 1;
-                    if is_catalog_name(token_text(&token)) {
+                    if is_catalog_name(token_text(token)) {
                         signals.function.get_or_insert(token.start);
                     }
                     Some(Expect::AfterOperand)
                 }
                 Kind::Variable => {
                     predicate.words += 1;
-                    if token_text(&token).starts_with("@@") {
+                    if token_text(token).starts_with("@@") {
                         signals.function.get_or_insert(token.start);
                     }
                     Some(Expect::AfterOperand)
                 }
-                Kind::Function => Some(call(&token, text, &mut signals, &mut predicate)),
+                Kind::Function => Some(call(token, text, &mut signals, &mut predicate)),
                 // `LIKE(`, `REGEXP(` are also functions in SQLite and MySQL.
-                Kind::Compare if token_text(&token).as_bytes()[0].is_ascii_alphabetic() => {
-                    match tokens.get(index + 1) {
-                        Some(next) if next.kind == Kind::LParen => {
-                            Some(call(&token, text, &mut signals, &mut predicate))
-                        }
-                        _ => None,
-                    }
-                }
+                Kind::Compare if token_text(token).as_bytes()[0].is_ascii_alphabetic() => match tokens.get(index + 1) {
+                    Some(next) if next.kind == Kind::LParen => Some(call(token, text, &mut signals, &mut predicate)),
+                    _ => None,
+                },
                 Kind::LParen => {
                     depth += 1;
                     Some(Expect::Operand)
@@ -725,7 +758,7 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 }
                 Kind::Not => Some(Expect::Operand),
                 Kind::Arith => {
-                    let op = token_text(&token);
+                    let op = token_text(token);
                     if op == "*" && matches!(prev_kind, Some(Kind::Select | Kind::LParen | Kind::Comma)) {
                         Some(Expect::AfterOperand)
                     } else if matches!(op, "-" | "+" | "~") || op.eq_ignore_ascii_case("binary") {
@@ -740,7 +773,7 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 }
                 Kind::Case => Some(Expect::Operand),
                 // `INTO OUTFILE '...'`, `INTO DUMPFILE '...'`.
-                Kind::Clause if previous.is_some_and(|p| token_text(&p).eq_ignore_ascii_case("into")) => {
+                Kind::Clause if previous.is_some_and(|p| token_text(p).eq_ignore_ascii_case("into")) => {
                     Some(Expect::Operand)
                 }
                 Kind::CaseBranch if prev_kind == Some(Kind::Case) => {
@@ -772,7 +805,7 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 Kind::Semicolon => Some(Expect::StatementStart),
                 Kind::Union => Some(Expect::UnionTarget),
                 Kind::Clause => {
-                    let clause = token_text(&token).to_ascii_lowercase();
+                    let clause = token_text(token).to_ascii_lowercase();
                     in_from = matches!(clause.as_str(), "from" | "join") || clause.ends_with("join");
                     if matches!(clause.as_str(), "where" | "having") {
                         start_predicate(&mut predicate, token.start, depth);
@@ -793,7 +826,7 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 Kind::As => Some(Expect::Alias),
                 // `WHEN` starts a condition, as `WHERE` does.
                 Kind::CaseBranch => {
-                    if token_text(&token).eq_ignore_ascii_case("when") {
+                    if token_text(token).eq_ignore_ascii_case("when") {
                         start_predicate(&mut predicate, token.start, depth);
                     }
                     Some(Expect::Operand)
@@ -881,18 +914,18 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 }
                 Kind::Function => {
                     // A procedural `IF(...)` after `;` runs the next statement on a condition.
-                    if prev_kind == Some(Kind::Semicolon) && token_text(&token).eq_ignore_ascii_case("if") {
+                    if prev_kind == Some(Kind::Semicolon) && token_text(token).eq_ignore_ascii_case("if") {
                         signals.stacked.get_or_insert(token.start);
                         Some(Expect::StatementBody)
                     } else {
-                        Some(call(&token, text, &mut signals, &mut predicate))
+                        Some(call(token, text, &mut signals, &mut predicate))
                     }
                 }
                 Kind::End => Some(Expect::StatementBody),
                 // A procedural `IF cond stmt` or `WHILE cond stmt` after `;`.
                 Kind::Word
                     if prev_kind == Some(Kind::Semicolon)
-                        && ["if", "while"].iter().any(|w| token_text(&token).eq_ignore_ascii_case(w))
+                        && ["if", "while"].iter().any(|w| token_text(token).eq_ignore_ascii_case(w))
                         && tokens.get(index + 1).is_some_and(|t| {
                             matches!(t.kind, Kind::Not | Kind::LParen | Kind::Number | Kind::Function | Kind::Variable)
                         }) =>
@@ -906,7 +939,7 @@ fn walk(text: &str, tokens: &[Token], mut expect: Expect) -> Signals {
                 Kind::Semicolon => Some(Expect::StatementStart),
                 Kind::Unknown => None,
                 Kind::Function => {
-                    if is_attack_function(token_text(&token)) {
+                    if is_attack_function(token_text(token)) {
                         signals.function.get_or_insert(token.start);
                     }
                     Some(Expect::StatementBody)

@@ -217,3 +217,26 @@ fn sqli_extended_near_misses() {
         assert_eq!(detect(input), None, "input {input:?}, fingerprint {}", fingerprint(input, None));
     }
 }
+
+#[test]
+fn catalog_prefixes_ignore_case() {
+    for prefix in CATALOG_PREFIXES {
+        assert!(is_catalog_name(prefix), "{prefix}");
+        assert!(is_catalog_name(&prefix.to_ascii_uppercase()), "{prefix}");
+    }
+    assert!(is_catalog_name("Information_Schema.tables"));
+    assert!(!is_catalog_name("information"));
+    assert!(!is_catalog_name("users"));
+    assert!(!is_catalog_name(""));
+}
+
+#[test]
+fn trims_quoting_from_names() {
+    assert_eq!(trim_quoting(b"`sleep`"), b"sleep");
+    assert_eq!(trim_quoting(b"[dbo].[x]"), b"dbo].[x");
+    assert_eq!(trim_quoting(b"``"), b"");
+    assert_eq!(trim_quoting(b"sleep"), b"sleep");
+    assert!(is_attack_function("`SLEEP`"));
+    assert!(is_attack_function("sys.user_lock.sleep"));
+    assert!(!is_attack_function("sleeper"));
+}
