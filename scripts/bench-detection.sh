@@ -4,7 +4,7 @@
 # corpora, one thread each. libinjection runs through the PyPI package
 # `libinjection-python` in a virtual environment under /tmp.
 #
-# Usage: scripts/bench-detection.sh [CORPORA_DIR]   (default ../shared/corpora)
+# Usage: [PAIRS=5] scripts/bench-detection.sh [CORPORA_DIR]   (default ../shared/corpora)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 corpora="${1:-../shared/corpora}"
@@ -33,8 +33,12 @@ if ! "$venv/bin/python" -c "import libinjection" 2>/dev/null; then
     fi
 fi
 
-echo "== libinjection (libinjection-python), SQLi check only, one thread"
-"$venv/bin/python" - "$work/values.jsonl" >"$work/libinjection.json" <<'PY'
+# The machine's speed drifts by tens of percent within a minute on a shared virtual
+# machine, so the two sides run in PAIRS interleaved pairs, alternating which goes
+# first, and the ratio reported is the median of the per-pair ratios.
+pairs="${PAIRS:-5}"
+
+cat >"$work/libinjection_rate.py" <<'PY'
 import json, statistics, sys, time
 import libinjection
 
@@ -51,17 +55,37 @@ for _ in range(5):
 flagged = sum(1 for value in values if check(value)["is_sqli"])
 json.dump({"checks_per_second": statistics.median(rates), "flagged": flagged, "values": len(values)}, sys.stdout)
 PY
-cat "$work/libinjection.json"; echo
 
-echo "== palisade bench detection, every class, one thread"
-"$palisade" bench detection --corpus "$corpora" --format json >"$work/palisade.json"
-cat "$work/palisade.json"
+run_libinjection() {
+    "$venv/bin/python" "$work/libinjection_rate.py" "$work/values.jsonl" >"$work/libinjection-$1.json"
+}
+run_palisade() {
+    "$palisade" bench detection --corpus "$corpora" --format json >"$work/palisade-$1.json"
+}
 
-python3 - "$work/palisade.json" "$work/libinjection.json" <<'PY'
-import json, sys
-ours = json.load(open(sys.argv[1]))
-theirs = json.load(open(sys.argv[2]))
-print(f"Palisade, all classes: {ours['checks_per_second']:,.0f} checks/s")
-print(f"libinjection, SQLi only: {theirs['checks_per_second']:,.0f} checks/s")
-print(f"ratio (Palisade / libinjection): {ours['checks_per_second'] / theirs['checks_per_second']:.2f}")
+echo "== $pairs pairs: libinjection (libinjection-python, SQLi check only) and palisade bench detection (every class), one thread each"
+for pair in $(seq 1 "$pairs"); do
+    if [ $((pair % 2)) -eq 1 ]; then
+        run_libinjection "$pair"
+        run_palisade "$pair"
+    else
+        run_palisade "$pair"
+        run_libinjection "$pair"
+    fi
+done
+
+python3 - "$work" "$pairs" <<'PY'
+import json, statistics, sys
+work, pairs = sys.argv[1], int(sys.argv[2])
+ours, theirs, ratios = [], [], []
+for pair in range(1, pairs + 1):
+    palisade = json.load(open(f"{work}/palisade-{pair}.json"))["checks_per_second"]
+    libinjection = json.load(open(f"{work}/libinjection-{pair}.json"))["checks_per_second"]
+    ours.append(palisade)
+    theirs.append(libinjection)
+    ratios.append(palisade / libinjection)
+    print(f"pair {pair}: Palisade {palisade:,.0f} checks/s, libinjection {libinjection:,.0f} checks/s, ratio {palisade / libinjection:.2f}")
+print(f"Palisade, all classes: {statistics.median(ours):,.0f} checks/s (median of {pairs})")
+print(f"libinjection, SQLi only: {statistics.median(theirs):,.0f} checks/s (median of {pairs})")
+print(f"ratio (Palisade / libinjection): {statistics.median(ratios):.2f} (median of the {pairs} pair ratios)")
 PY
