@@ -96,7 +96,11 @@ impl TemplateRules {
             i = content_start;
         }
 
-        if let Some(found) = self.directive.find(text.as_bytes()) {
+        // Every alternative of the directive pattern contains `#`, `{` or `@`, so values
+        // without them skip the search.
+        if memchr::memchr3(b'#', b'{', b'@', text.as_bytes()).is_some()
+            && let Some(found) = self.directive.find(text.as_bytes())
+        {
             return Some(TemplateMatch {
                 rule_id: "ssti.object_access",
                 confidence: Confidence::High,
