@@ -88,6 +88,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s LIBINJECTION_SO VALUES_BIN [LIBPYTHON_SO]\n", argv[0]);
         return 2;
     }
+
     /* The extension module refers to Python's symbols, which the interpreter's shared
        library provides; libinjection_sqli itself does not call into Python. */
     if (argc == 4 && !dlopen(argv[3], RTLD_NOW | RTLD_GLOBAL)) {
@@ -104,6 +105,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "libinjection_sqli not found in %s\n", argv[1]);
         return 1;
     }
+
     FILE *file = fopen(argv[2], "rb");
     if (!file) {
         perror(argv[2]);
@@ -118,6 +120,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     fclose(file);
+
     /* Values are stored as a 4-byte little-endian length followed by the bytes. */
     size_t count = 0;
     for (long at = 0; at + 4 <= size; count++) {
@@ -125,6 +128,7 @@ int main(int argc, char **argv) {
         memcpy(&length, data + at, 4);
         at += 4 + length;
     }
+
     const char **values = malloc(count * sizeof *values);
     size_t *lengths = malloc(count * sizeof *lengths);
     long at = 0;
@@ -135,11 +139,15 @@ int main(int argc, char **argv) {
         lengths[i] = length;
         at += 4 + length;
     }
+
+    /* A warm-up round, which also counts the values flagged. */
     char fingerprint[8];
     long flagged = 0;
     for (size_t i = 0; i < count; i++) {
         flagged += sqli(values[i], lengths[i], fingerprint) != 0;
     }
+
+    /* Five measured rounds; the median rate is printed. */
     double rates[5];
     for (int round = 0; round < 5; round++) {
         double start = now();
@@ -149,10 +157,11 @@ int main(int argc, char **argv) {
         }
         rates[round] = count / (now() - start);
         if (hits != flagged) {
-            fprintf(stderr, "inconsistent results between rounds\n");
+            fprintf(stderr, "libinjection_sqli flagged %ld values in a round after %ld in the warm-up\n", hits, flagged);
             return 1;
         }
     }
+
     qsort(rates, 5, sizeof rates[0], compare);
     printf("{\"checks_per_second\": %.1f, \"flagged\": %ld, \"values\": %zu}\n", rates[2], flagged, count);
     return 0;

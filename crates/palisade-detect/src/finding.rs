@@ -256,10 +256,10 @@ pub fn evidence_excerpt(text: &str, start: usize) -> String {
     // Characters before the match count one each; only non-ASCII ones take more bytes.
     if !text.as_bytes()[from..start].is_ascii() {
         from = start;
-        let mut taken = 0;
-        while from > 0 && taken < CONTEXT_BEFORE {
+        let mut chars_before = 0;
+        while from > 0 && chars_before < CONTEXT_BEFORE {
             from = floor_char_boundary(text, from - 1);
-            taken += 1;
+            chars_before += 1;
         }
     }
 

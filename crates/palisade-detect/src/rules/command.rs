@@ -909,16 +909,7 @@ impl WordSet {
 }
 
 /// Bytes that start a separator in [`CommandRules::detect`].
-static SEPARATOR_START: [bool; 256] = {
-    let mut table = [false; 256];
-    let starts = b"`$;\n\r|&{<>";
-    let mut i = 0;
-    while i < starts.len() {
-        table[starts[i] as usize] = true;
-        i += 1;
-    }
-    table
-};
+static SEPARATOR_START: [bool; 256] = byte_table(b"`$;\n\r|&{<>");
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Separator {
@@ -1244,16 +1235,18 @@ impl Deobfuscated<'_> {
 
 /// Bytes that [`deobfuscate`] removes or replaces in some context. It only lower-cases
 /// all other bytes.
-static SHELL_SPECIAL: [bool; 256] = {
+static SHELL_SPECIAL: [bool; 256] = byte_table(b"$'\"\\^\t,`");
+
+/// Builds a table that is true for the bytes of `bytes`.
+const fn byte_table(bytes: &[u8]) -> [bool; 256] {
     let mut table = [false; 256];
-    let specials = b"$'\"\\^\t,`";
     let mut i = 0;
-    while i < specials.len() {
-        table[specials[i] as usize] = true;
+    while i < bytes.len() {
+        table[bytes[i] as usize] = true;
         i += 1;
     }
     table
-};
+}
 
 /// The bytes that [`deobfuscate`] writes, with the input offset of each. They are written
 /// over a copy of the input: each byte goes to an offset no later than its own, so a run

@@ -5,6 +5,8 @@
 //! loop is compiled for it. The matches are the ones that `AhoCorasick` reports for the
 //! same patterns and options, as the tests below check.
 
+use std::collections::HashMap;
+
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, BuildError, Input, Match, MatchKind};
@@ -119,6 +121,8 @@ impl KeywordTable {
         // Breadth-first copy of the reachable states. The start state is row 0.
         let row_len = representatives.len() + 1;
         let mut ids = vec![start];
+        // Row index of each state already numbered, to number each state once.
+        let mut index_of = HashMap::from([(start, 0usize)]);
         let mut rows = Vec::new();
         let mut next_index = 0;
         while next_index < ids.len() {
@@ -133,7 +137,7 @@ impl KeywordTable {
             rows.push(tags);
             for b in representatives.iter().flatten() {
                 let next = automaton.next_state(Anchored::No, state, *b);
-                let index = ids.iter().position(|&id| id == next).unwrap_or_else(|| {
+                let index = *index_of.entry(next).or_insert_with(|| {
                     ids.push(next);
                     ids.len() - 1
                 });

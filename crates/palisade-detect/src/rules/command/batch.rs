@@ -43,13 +43,11 @@ pub(super) fn find_statement(text: &[u8], is_command: impl Fn(&str) -> bool) -> 
 }
 
 /// True when `text` contains `if` or `fo` in any case, because the keyword of every
-/// statement starts with one of them. The loop does not stop early, so the compiler turns
-/// it into vector instructions.
+/// statement starts with one of them.
 fn has_keyword_start(text: &[u8]) -> bool {
-    let next = text.get(1..).unwrap_or_default();
-    text.iter().zip(next).fold(false, |found, (&a, &b)| {
+    super::gate::any_pair(text, |a, b| {
         let (a, b) = (a | 0x20, b | 0x20);
-        found | ((a == b'i') & (b == b'f')) | ((a == b'f') & (b == b'o'))
+        ((a == b'i') & (b == b'f')) | ((a == b'f') & (b == b'o'))
     })
 }
 

@@ -14,11 +14,11 @@ pub(super) fn may_be_server_side_include(text: &[u8]) -> bool {
     memchr_iter(b'<', text).any(|at| text[at..].starts_with(b"<!--"))
 }
 
-/// True when the lower-case `text` contains a piece that every alternative of the reverse
-/// shell pattern contains: an option after a space (`sh -i`, `nc -e`), `<&` or `<>`
-/// (`0<&3`, `exec 5<>`), a dot after `os`, `ty`, `ss` or `me` (`os.system(`,
-/// `pty.spawn(`, `subprocess.call(`, `runtime.getruntime()`), or `dev` (`/dev/tcp/`),
-/// `mkf` (`mkfifo`) or `soc` (`socat`).
+/// True when the lower-case `text` contains a piece of every alternative of the reverse
+/// shell pattern. The pieces are an option after a space (`sh -i`, `nc -e`), `<&` or `<>`
+/// (`0<&3`, `exec 5<>`), and a dot after `os`, `ty`, `ss` or `me` (`os.system(`,
+/// `pty.spawn(`, `subprocess.call(`, `runtime.getruntime()`). They are also `dev`
+/// (`/dev/tcp/`), `mkf` (`mkfifo`) and `soc` (`socat`).
 pub(super) fn may_be_reverse_shell(text: &[u8]) -> bool {
     any_pair(text, |a, b| (is_pattern_space(a) & (b == b'-')) | ((a == b'<') & ((b == b'&') | (b == b'>'))))
         || any_triple(text, |a, b, c| {
@@ -47,8 +47,8 @@ pub(super) fn may_be_powershell(text: &[u8]) -> bool {
 }
 
 /// True when `pair` holds for some byte of `text` and the byte after it. The loop does
-/// not stop early, so the compiler turns it into vector instructions.
-fn any_pair(text: &[u8], pair: impl Fn(u8, u8) -> bool) -> bool {
+/// not stop early, so the compiler can vectorize it.
+pub(super) fn any_pair(text: &[u8], pair: impl Fn(u8, u8) -> bool) -> bool {
     let next = text.get(1..).unwrap_or_default();
     text.iter().zip(next).fold(false, |found, (&a, &b)| found | pair(a, b))
 }
@@ -66,10 +66,10 @@ fn is_glob_byte(b: u8) -> bool {
     matches!(b, b'a'..=b'z' | b'?' | b'*' | b'[' | b']')
 }
 
-/// True when `text` contains what every glob path match has: a `/`, one to six class bytes,
-/// a `/`, then class bytes up to a space or the end of the text, with a wildcard (`?`,
-/// `*`, `[`) among them (`/???/c?t`). The class `[a-z?*\[\]]` contains no `/` and no space,
-/// so each of these parts is a whole run of class bytes.
+/// True when `text` contains what every glob path match has (`/???/c?t`). That is a `/`,
+/// one to six class bytes and a `/`, then class bytes up to a space or the end of the
+/// text, with a wildcard (`?`, `*`, `[`) among them. The class `[a-z?*\[\]]` contains no
+/// `/` and no space, so each of these parts is a whole run of class bytes.
 pub(super) fn may_be_glob_path(text: &[u8]) -> bool {
     let mut searched = 0;
     for at in memchr3_iter(b'?', b'*', b'[', text) {

@@ -214,8 +214,7 @@ struct Signals {
 /// Functions whose call in a parameter value is a sign of injection: delays for blind
 /// injection, error-based extraction, file and network access, fingerprinting.
 fn is_attack_function(name: &str) -> bool {
-    // A `match` on the lower-cased bytes compiles to a dispatch on the length and a few
-    // comparisons.
+    // A `match` on the lower-cased bytes lets the compiler dispatch on the length first.
     let is_known = |word: &[u8]| {
         let mut buffer = [0u8; 32];
         let Some(lower) = buffer.get_mut(..word.len()) else { return false };
